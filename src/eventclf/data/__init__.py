@@ -1,0 +1,1 @@
+"""Data: reading, sentence splitting, labelling and datasets."""
