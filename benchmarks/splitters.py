@@ -7,6 +7,7 @@ table and writes it to ``benchmarks/results/splitters.md``.
 from __future__ import annotations
 
 import datetime
+import itertools
 import json
 import os
 import platform
@@ -34,7 +35,7 @@ def from_starts(text: str, starts: Iterable[int]) -> list[Span]:
     """Spans between sentence start offsets, whitespace trimmed."""
     edges = [0, *sorted({s for s in starts if 0 < s < len(text)}), len(text)]
     spans = []
-    for a, b in zip(edges, edges[1:]):
+    for a, b in itertools.pairwise(edges):
         piece = text[a:b]
         left, right = a + len(piece) - len(piece.lstrip()), a + len(piece.rstrip())
         if right > left:
@@ -79,13 +80,23 @@ def synthetic_news(n: int, seed: int = 13) -> tuple[list[str], int]:
     """
     rng = random.Random(seed)
     subjects = [
-        "The defence ministry", "Gen. Mark Ellison", "Two U.S. officials", "Lt. Col. Dana Reyes",
-        "The U.N. Security Council", "Rep. Alice Tran", "A spokesman for Taiga Corp.",
-        "Officials in the capital", "Dr. Helen Park", "The alliance",
+        "The defence ministry",
+        "Gen. Mark Ellison",
+        "Two U.S. officials",
+        "Lt. Col. Dana Reyes",
+        "The U.N. Security Council",
+        "Rep. Alice Tran",
+        "A spokesman for Taiga Corp.",
+        "Officials in the capital",
+        "Dr. Helen Park",
+        "The alliance",
     ]
     verbs = [
-        "said on Thursday that", "told reporters on Aug. 26 that", "warned late on Monday that",
-        "confirmed in a statement that", "said at 10 a.m. local time that",
+        "said on Thursday that",
+        "told reporters on Aug. 26 that",
+        "warned late on Monday that",
+        "confirmed in a statement that",
+        "said at 10 a.m. local time that",
     ]
     clauses = [
         "the army would hold joint exercises with its neighbours near the border",
@@ -94,7 +105,7 @@ def synthetic_news(n: int, seed: int = 13) -> tuple[list[str], int]:
         "militants crossing the frontier posed a threat to the whole region",
         "troops from the U.K. and the E.U. would join the drills in Sept. this year",
     ]
-    fillers = "after weeks of talks between the two sides in the region despite protests".split()
+    fillers = ["after", "weeks", "of", "talks", "in", "the", "region", "despite", "protests"]
     articles, total = [], 0
     while total < n:
         paragraphs = []

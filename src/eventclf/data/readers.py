@@ -184,16 +184,24 @@ def read_all(
     report = report if report is not None else ReadReport()
     errors: list[DataError] = []
     for path in paths:
+        good = bad = 0
         for item in _scan(path, format, labels, offsets, report):
             if isinstance(item, Article):
+                good += 1
                 yield item
                 continue
             if lenient:
+                bad += 1
                 report.skipped.append(item)
                 continue
             errors.append(item)
             if len(errors) >= max_errors:
                 raise DataErrors(errors, limit=max_errors, more=True)
+        if lenient and bad and not good:
+            raise DataError(
+                f"every record is bad ({bad} skipped)", file=str(path),
+                expected="at least one valid record", found=str(report.skipped[-bad]),
+            )
     if errors:
         raise DataErrors(errors, limit=max_errors, more=False)
 

@@ -13,13 +13,13 @@ whitespace; or a line break) and decides each with a few cheap checks:
   (``'Why?' she asked``, ``. . .``).
 * ``!``, ``?``, ellipses and quoted ends (``."`` ``?'``) end a sentence, except a quote followed
   by a name and a speech verb (``"Never!" Smith said.``).
-* After a plain ``.`` the word before it decides: titles and ranks (``Gen.``, ``Lt.``, ``Mr.``)
-  and ``e.g.``/``vs.`` never end a sentence; ``No.``/``Vol.`` do not before a number; other
-  abbreviations (``Inc.``, ``Aug.``, ``St.``), dotted acronyms (``U.S.``, ``J.R.R.``) and
-  initials (``F.``) end one only before an opening quote or a common sentence starter
-  (``The``, ``It``, ``In`` ...), never before a number or a name (``the U.S. Army``);
-  ``a.m.``/``p.m.`` end one before any capitalised word but a weekday, month or time zone; any
-  other word ends one.
+* After a plain ``.`` (or ``.)``) the word before it decides. Titles and ranks (``Gen.``,
+  ``Lt.``, ``Mr.``) and ``e.g.``/``vs.`` never end a sentence; ``No.``/``Vol.`` do not before a
+  number. Other abbreviations (``Inc.``, ``Aug.``, ``St.``), dotted acronyms (``U.S.``,
+  ``J.R.R.``) and initials (``F.``) end one only before an opening quote or a common sentence
+  starter (``The``, ``It``, ``In`` ...), never before a number or a name (``the U.S. Army``);
+  ``a.m.``/``p.m.`` end one before any capitalised word but a weekday, month, time zone or
+  ``<City> time``. Any other word ends one.
 * A single line break with no final punctuation ends a sentence (headlines, bylines, datelines,
   captions) unless the next line starts in lower case or the line ends with a comma, dash or
   function word ("of", "the"): that is a hard-wrapped paragraph.
@@ -31,6 +31,7 @@ sentence per non-blank line.
 from __future__ import annotations
 
 import functools
+import itertools
 import re
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -76,7 +77,7 @@ _ABBREVS = _words(
     """Jan Feb Mar Apr Jun Jul Aug Sep Sept Oct Nov Dec Mon Tue Tues Wed Thu Thur Thurs Fri Sat
     Sun Inc Corp Co Cos Ltd Plc Bros Assn Dept Div Univ Intl Mfg St Mt Ft Ave Blvd Rd Hwy Sq
     Ala Ariz Ark Calif Colo Conn Del Fla Ga Ill Ind Kan Kans Ky La Md Mass Mich Minn Miss Mo
-    Mont Neb Nev Okla Ore Pa Tenn Tex Va Vt Wash Wis Wyo Jr Sr Esq etc al est ca"""
+    Mont Neb Nev Okla Ore Pa Tenn Tex Va Vt Wash Wis Wyo Jr Sr Esq etc al est ca ret"""
 )
 _TIMES = _words("a.m p.m A.M P.M")
 _TIME_FOLLOWERS = _words(
@@ -136,7 +137,7 @@ def _ends_after_punct(text: str, start: int, begin: int, punct_end: int, end: in
         return True
     if c.islower() or c in _NO_START:
         return False
-    if punct_end - begin > 1 or text[begin] != ".":
+    if text[begin] != "." or text[begin + 1 : punct_end].strip(")]"):  # not "." or ".)"
         if text[punct_end - 1] in _QUOTE_CLOSERS and c.isupper():
             m = _NEXT_WORDS.match(text, end)
             return m is None or m[2] not in _SPEECH_VERBS
@@ -212,7 +213,7 @@ def _from_starts(text: str, starts: Iterable[int]) -> list[Span]:
     n = len(text)
     edges = [0, *sorted({s for s in starts if 0 < s < n}), n]
     spans: list[Span] = []
-    for a, b in zip(edges, edges[1:]):
+    for a, b in itertools.pairwise(edges):
         piece = text[a:b]
         left, right = a + len(piece) - len(piece.lstrip()), a + len(piece.rstrip())
         if right > left:
