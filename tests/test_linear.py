@@ -11,7 +11,7 @@ import pytest
 import eventclf
 from eventclf import ModelError
 from eventclf.config import LinearModelConfig
-from eventclf.models.linear import LinearBackend
+from eventclf.models.linear import LinearBackend, NgramFeatures
 
 REPO = Path(__file__).resolve().parents[1]
 CONFIG = REPO / "configs" / "linear.yaml"
@@ -39,13 +39,28 @@ def test_overfit_small_data() -> None:
     assert (pred == np.array([[1, 0, 0], [0, 1, 0], [0, 0, 1], [0, 0, 0]], bool)).all()
 
 
-def test_fast_char_features_equal_the_training_matrix() -> None:
-    """The per-word score table used at prediction equals the explicit feature matrix."""
-    texts = SENTENCES * 3
-    y = np.repeat(np.array([[1, 0, 0], [0, 1, 0], [0, 0, 1], [0, 0, 0]]), 1, axis=0)
-    model = LinearBackend(seed=0).fit(SENTENCES, y)
-    explicit = model.features_.matrix(texts) @ model.coef_.T + model.intercept_
-    assert np.allclose(model.decision_function(texts), explicit)
+@pytest.mark.parametrize("binary", [True, False])
+def test_features_equal_scikit_learns(binary: bool) -> None:
+    """The cached-per-token features are exactly TfidfVectorizer's (word and char_wb)."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    texts = [*SENTENCES, "Drills, drills and more DRILLS!", "U.S.-made F-16s arrive."]
+    params = LinearModelConfig(binary=binary)
+    feats = NgramFeatures(params).fit(texts)
+    for kind, ours, vocab, ngrams in (
+        ("word", feats.word_matrix([feats._tokens(t) for t in texts]), feats.word_vocab_,
+         params.word_ngrams),
+        ("char_wb", feats.char_matrix(texts), feats.char_vocab_, params.char_ngrams),
+    ):
+        stock = TfidfVectorizer(analyzer=kind, ngram_range=ngrams, binary=binary,
+                                sublinear_tf=not binary,
+                                token_pattern=r"\w+" if kind == "word" else None)
+        ref = stock.fit_transform(texts)
+        order = [stock.vocabulary_[g] for g in vocab]
+        assert sorted(stock.vocabulary_) == vocab
+        assert np.allclose(ours.toarray(), ref[:, order].toarray())
+    # Second call: served from the token cache, same numbers.
+    assert np.allclose(feats.char_matrix(texts).toarray(), feats.char_matrix(texts).toarray())
 
 
 def test_round_trip_gives_identical_scores(model_dir: Path) -> None:

@@ -377,7 +377,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--output", "-o", help="write here instead of stdout")
     p.add_argument("--output-format", default="jsonl", choices=["jsonl", "labelstudio"])
     p.add_argument("--all-sentences", action="store_true", help="add every sentence's scores")
-    p.add_argument("--batch-size", type=int, default=512)
+    p.add_argument("--batch-size", type=int, default=1024)
     p.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_predict)
 

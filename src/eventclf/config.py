@@ -127,6 +127,8 @@ class LinearModelConfig(_Strict):
     min_df: int = Field(1, ge=1)
     max_features: int | None = Field(None, ge=1)
     sublinear_tf: bool = True
+    #: Count each n-gram once per sentence (binary TF) instead of (sublinear) counts.
+    binary: bool = True
     #: Inverse regularisation strength of the logistic regressions.
     C: float = Field(4.0, gt=0)
     #: "balanced" reweights rare labels; null gives every sentence the same weight.

@@ -101,7 +101,7 @@ class Tagger:
         self,
         items: Iterable[ArticleLike],
         *,
-        batch_size: int = 256,
+        batch_size: int = 1024,
         with_sentences: bool = False,
     ) -> Iterator[TaggedArticle]:
         """Tag texts, :class:`Article` objects or ``{"id", "text"}`` mappings, lazily.

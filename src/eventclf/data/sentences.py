@@ -138,7 +138,8 @@ def _ends_after_punct(text: str, start: int, begin: int, punct_end: int, end: in
     if c.islower() or c in _NO_START:
         return False
     if text[begin] != "." or text[begin + 1 : punct_end].strip(")]"):  # not "." or ".)"
-        if text[punct_end - 1] in _QUOTE_CLOSERS and c.isupper():
+        if text[punct_end - 1] in _QUOTE_CLOSERS and c.isupper() and text[begin] != ".":
+            # '"Never!" Smith said.' is one sentence; after '."' a new one starts.
             m = _NEXT_WORDS.match(text, end)
             return m is None or m[2] not in _SPEECH_VERBS
         return True

@@ -1,15 +1,14 @@
-"""The linear baseline: word n-gram TF-IDF + in-word character n-grams, one logistic
+r"""The linear baseline: word n-gram TF-IDF + in-word character n-grams, one logistic
 regression per label (one-vs-rest), saved with skops.
 
-Character n-grams usually earn their place (inflections, compounds, names of equipment)
-but a stock ``TfidfVectorizer(analyzer="char_wb")`` generates hundreds of n-grams per
-sentence in Python and caps prediction at a few thousand sentences per second. Here the
-character part is built per *word* instead: each word's in-word n-grams (``" word "``
-padded, as ``char_wb`` does) form a TF-IDF vector normalised to unit length, and a
-sentence's character features are the mean of its words' vectors. Because that is linear
-in the words, a trained model folds each word's character vector into one score per label
-(``word -> scores``), cached; predicting then costs a dictionary lookup per word instead of
-one per n-gram. The word n-gram part is ordinary sublinear TF-IDF with l2 norm.
+The features are those of scikit-learn's ``TfidfVectorizer`` (words: ``analyzer="word"``
+over ``\w+`` tokens; characters: ``analyzer="char_wb"``, n-grams inside space-padded
+whitespace-separated tokens), each block l2-normalised per sentence. Character n-grams earn
+their place in accuracy, but the stock vectorizer generates hundreds of them per sentence in
+Python and caps prediction at a few thousand sentences per second. Here each distinct token's
+n-gram ids are computed once and cached (news vocabulary is Zipfian, so almost every token is
+a cache hit), and a batch's sentence-by-n-gram matrix is one sparse product: (sentences x
+tokens counts) @ (tokens x n-grams counts). Same numbers, a dictionary lookup per token.
 """
 
 from __future__ import annotations
@@ -18,7 +17,7 @@ import json
 import math
 import re
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -62,9 +61,9 @@ class NgramFeatures:
             lo, hi = p.char_ngrams
             char_df: Counter[str] = Counter()
             grams_of: dict[str, list[str]] = {}
-            for toks in docs:
+            for text in texts:
                 seen: set[str] = set()
-                for tok in set(toks):
+                for tok in set(self._char_tokens(text)):
                     if tok not in grams_of:
                         grams_of[tok] = _char_grams(tok, lo, hi)
                     seen.update(grams_of[tok])
@@ -72,6 +71,7 @@ class NgramFeatures:
             self.char_vocab_ = self._select(char_df, p.min_df, p.max_features)
             self.char_idf_ = self._idf([char_df[g] for g in self.char_vocab_], n)
             self.char_index_ = {g: i for i, g in enumerate(self.char_vocab_)}
+            self._token_grams: dict[str, tuple[np.ndarray, np.ndarray]] = {}
         return self
 
     @staticmethod
@@ -92,21 +92,23 @@ class NgramFeatures:
     def _tokens(self, text: str) -> list[str]:
         return _WORD.findall(text.lower() if self.params.lowercase else text)
 
-    def _word_grams(self, toks: list[str]) -> Iterable[str]:
+    def _word_grams(self, toks: list[str]) -> list[str]:
         lo, hi = self.params.word_ngrams
-        if lo <= 1 <= hi:
-            yield from toks
+        grams = list(toks) if lo <= 1 <= hi else []
         for n in range(max(lo, 2), hi + 1):
-            for i in range(len(toks) - n + 1):
-                yield " ".join(toks[i : i + n])
+            if n == 2:
+                grams += [f"{a} {b}" for a, b in zip(toks, toks[1:])]
+            else:
+                grams += [" ".join(toks[i : i + n]) for i in range(len(toks) - n + 1)]
+        return grams
 
     def word_matrix(self, token_lists: Sequence[list[str]]) -> sp.csr_matrix:
         """Sublinear TF-IDF of word n-grams, rows l2-normalised."""
-        index = self.word_index_
+        get = self.word_index_.get
         indices: list[int] = []
         indptr = [0]
         for toks in token_lists:
-            indices.extend(i for g in self._word_grams(toks) if (i := index.get(g)) is not None)
+            indices += [i for i in map(get, self._word_grams(toks)) if i is not None]
             indptr.append(len(indices))
         data = np.ones(len(indices), dtype=np.float64)
         x = sp.csr_matrix(
@@ -114,68 +116,68 @@ class NgramFeatures:
             shape=(len(token_lists), len(self.word_vocab_)),
         )
         x.sum_duplicates()
-        if self.params.sublinear_tf:
+        if self.params.binary:
+            x.data[:] = 1.0
+        elif self.params.sublinear_tf:
             np.log(x.data, out=x.data)
             x.data += 1.0
         x.data *= self.word_idf_[x.indices]
         return _l2_rows(x)
 
-    def word_char_vector(self, word: str) -> tuple[np.ndarray, np.ndarray]:
-        """A word's unit-length char n-gram TF-IDF vector as (indices, values)."""
-        lo, hi = self.params.char_ngrams or (0, -1)
-        counts = Counter(
-            i for g in _char_grams(word, lo, hi) if (i := self.char_index_.get(g)) is not None
-        )
-        if not counts:
-            return np.zeros(0, dtype=np.int64), np.zeros(0)
-        idx = np.fromiter(counts.keys(), dtype=np.int64, count=len(counts))
-        val = np.fromiter(counts.values(), dtype=np.float64, count=len(counts))
-        if self.params.sublinear_tf:
-            val = 1.0 + np.log(val)
-        val *= self.char_idf_[idx]
-        val /= math.sqrt(float(val @ val))
-        return idx, val
+    def _char_tokens(self, text: str) -> list[str]:
+        return (text.lower() if self.params.lowercase else text).split()
 
-    def char_matrix(self, token_lists: Sequence[list[str]]) -> sp.csr_matrix:
-        """Mean of the words' char vectors, per sentence (used for training)."""
-        vocab: dict[str, int] = {}
-        rows: list[int] = []
+    def _grams_of(self, token: str) -> tuple[np.ndarray, np.ndarray]:
+        """A token's in-vocabulary char n-gram ids and their counts (cached)."""
+        hit = self._token_grams.get(token)
+        if hit is None:
+            lo, hi = self.params.char_ngrams or (0, -1)
+            get = self.char_index_.get
+            ids = [i for i in map(get, _char_grams(token, lo, hi)) if i is not None]
+            uniq, counts = np.unique(np.asarray(ids, dtype=np.int64), return_counts=True)
+            hit = (uniq, counts.astype(np.float64))
+            self._token_grams[token] = hit
+        return hit
+
+    def char_matrix(self, texts: Sequence[str]) -> sp.csr_matrix:
+        """char_wb TF-IDF of each sentence, rows l2-normalised (sklearn's numbers)."""
+        if len(self._token_grams) > _CACHE_LIMIT:  # bounded memory on endless input
+            self._token_grams.clear()
+        local: dict[str, int] = {}
         cols: list[int] = []
-        weights: list[float] = []
-        for r, toks in enumerate(token_lists):
-            if not toks:
-                continue
-            w = 1.0 / len(toks)
-            for tok in toks:
-                rows.append(r)
-                cols.append(vocab.setdefault(tok, len(vocab)))
-                weights.append(w)
-        mean = sp.csr_matrix(
-            (weights, (rows, cols)), shape=(len(token_lists), len(vocab)), dtype=np.float64
+        indptr = [0]
+        for text in texts:
+            cols += [local.setdefault(t, len(local)) for t in self._char_tokens(text)]
+            indptr.append(len(cols))
+        counts = sp.csr_matrix(
+            (np.ones(len(cols)), np.asarray(cols, dtype=np.int64),
+             np.asarray(indptr, dtype=np.int64)),
+            shape=(len(texts), len(local)),
         )
-        v_indptr = [0]
-        v_idx: list[np.ndarray] = []
-        v_val: list[np.ndarray] = []
-        for word in vocab:  # insertion order == column order
-            idx, val = self.word_char_vector(word)
-            v_idx.append(idx)
-            v_val.append(val)
-            v_indptr.append(v_indptr[-1] + len(idx))
-        per_word = sp.csr_matrix(
+        grams = [self._grams_of(t) for t in local]
+        sizes = np.fromiter((len(g[0]) for g in grams), dtype=np.int64, count=len(grams))
+        per_token = sp.csr_matrix(
             (
-                np.concatenate(v_val) if v_val else np.zeros(0),
-                np.concatenate(v_idx) if v_idx else np.zeros(0, dtype=np.int64),
-                np.asarray(v_indptr, dtype=np.int64),
+                np.concatenate([g[1] for g in grams]) if grams else np.zeros(0),
+                np.concatenate([g[0] for g in grams]) if grams else np.zeros(0, np.int64),
+                np.concatenate([[0], np.cumsum(sizes)]),
             ),
-            shape=(len(vocab), len(self.char_vocab_)),
+            shape=(len(local), len(self.char_vocab_)),
         )
-        return (mean @ per_word).tocsr()
+        x = (counts @ per_token).tocsr()
+        if self.params.binary:
+            x.data[:] = 1.0
+        elif self.params.sublinear_tf:
+            np.log(x.data, out=x.data)
+            x.data += 1.0
+        x.data *= self.char_idf_[x.indices]
+        return _l2_rows(x)
 
     def matrix(self, texts: Sequence[str]) -> sp.csr_matrix:
-        toks = [self._tokens(t) for t in texts]
-        blocks = [self.word_matrix(toks)]
+        """Both blocks side by side (word n-grams, then char n-grams)."""
+        blocks = [self.word_matrix([self._tokens(t) for t in texts])]
         if self.params.char_ngrams is not None:
-            blocks.append(self.char_matrix(toks))
+            blocks.append(self.char_matrix(texts))
         return sp.hstack(blocks, format="csr")
 
 
@@ -240,8 +242,6 @@ class LinearBackend:
         self.intercept_ = intercept
         self.word_coef_ = np.ascontiguousarray(coef[:, :n_word].T)
         self.char_coef_ = np.ascontiguousarray(coef[:, n_word:].T) if coef.shape[1] > n_word else None
-        self._rows: dict[str, int] = {}
-        self._table = np.zeros((0, len(intercept)))
 
     # --- prediction -------------------------------------------------------------------------
 
@@ -249,41 +249,13 @@ class LinearBackend:
         if not hasattr(self, "coef_"):
             raise ModelError("this LinearBackend is not fitted; call fit() or load() first")
 
-    def _char_row(self, word: str) -> int:
-        """Row of ``word`` in the table of per-word character scores (added on first sight)."""
-        row = self._rows.get(word)
-        if row is None:
-            assert self.char_coef_ is not None
-            idx, val = self.features_.word_char_vector(word)
-            n = len(self._rows)
-            if n == len(self._table):
-                grown = np.zeros((max(1024, 2 * n), len(self.intercept_)))
-                grown[:n] = self._table[:n]
-                self._table = grown
-            self._table[n] = val @ self.char_coef_[idx] if len(idx) else 0.0
-            row = self._rows[word] = n
-        return row
-
     def decision_function(self, texts: Sequence[str]) -> np.ndarray:
         """Raw scores (log-odds), one column per label."""
         self._check_fitted()
         f = self.features_
-        toks = [f._tokens(t) for t in texts]
-        scores = np.asarray(f.word_matrix(toks) @ self.word_coef_)
+        scores = np.asarray(f.word_matrix([f._tokens(t) for t in texts]) @ self.word_coef_)
         if self.char_coef_ is not None:
-            if len(self._rows) >= _CACHE_LIMIT:  # bounded memory on endless input
-                self._rows.clear()
-            char_row = self._char_row
-            ids: list[int] = []
-            starts: list[int] = []
-            for words in toks:
-                starts.append(len(ids))
-                ids.extend(map(char_row, words))
-            lengths = np.diff(np.asarray([*starts, len(ids)]))
-            filled = lengths > 0
-            if ids:
-                sums = np.add.reduceat(self._table[ids], np.asarray(starts)[filled], axis=0)
-                scores[filled] += sums / lengths[filled, None]
+            scores += f.char_matrix(texts) @ self.char_coef_
         scores += self.intercept_
         return scores
 
@@ -334,6 +306,7 @@ class LinearBackend:
         if params.char_ngrams is not None:
             f.char_vocab_, f.char_idf_ = char_vocab, char_idf
             f.char_index_ = {g: i for i, g in enumerate(char_vocab)}
+            f._token_grams = {}
         model.features_ = f
         model._set_weights(coef, intercept)
         return model
