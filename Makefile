@@ -19,7 +19,7 @@ $(STAMP): pyproject.toml
 setup: $(STAMP)
 
 demo: $(STAMP)
-	$(BIN)/eventclf stats data/examples/articles.jsonl
+	$(BIN)/eventclf stats --config configs/linear.yaml
 	$(BIN)/eventclf train configs/linear.yaml --overwrite
 	$(BIN)/eventclf predict models/linear data/examples/new-article.txt
 

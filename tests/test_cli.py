@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from eventclf.cli import main
 from conftest import shared_path
+from eventclf.cli import main
 
 REPO = Path(__file__).resolve().parents[1]
 FIXTURES = REPO / "tests" / "fixtures" / "exports"
@@ -26,21 +26,38 @@ def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
 @pytest.fixture(scope="module")
 def model(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("cli") / "model"
-    assert main(["train", str(REPO / "configs" / "linear.yaml"), "--output", str(out),
-                 "--set", "training.seed=5"]) == 0
+    assert (
+        main(
+            [
+                "train",
+                str(REPO / "configs" / "linear.yaml"),
+                "--output",
+                str(out),
+                "--set",
+                "training.seed=5",
+            ]
+        )
+        == 0
+    )
     return out
 
 
 @pytest.mark.parametrize(
     ("source", "fmt"),
-    [("labelstudio.json", "labelstudio"), ("doccano-entities.jsonl", "doccano"),
-     ("brat", "brat"), ("sentences.csv", "csv")],
+    [
+        ("labelstudio.json", "labelstudio"),
+        ("doccano-entities.jsonl", "doccano"),
+        ("brat", "brat"),
+        ("sentences.csv", "csv"),
+    ],
 )
-def test_convert_each_export(capsys: pytest.CaptureFixture[str], tmp_path: Path, source: str,
-                             fmt: str) -> None:
+def test_convert_each_export(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, source: str, fmt: str
+) -> None:
     out = tmp_path / "out.jsonl"
-    code, _, err = run(capsys, "convert", str(FIXTURES / source), "--format", fmt,
-                       "--output", str(out))
+    code, _, err = run(
+        capsys, "convert", str(FIXTURES / source), "--format", fmt, "--output", str(out)
+    )
     assert code == 0, err
     records = [json.loads(x) for x in out.read_text("utf-8").splitlines()]
     assert records and "wrote" in err
@@ -54,8 +71,11 @@ def test_convert_bad_input_lists_errors_and_writes_nothing(
     capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
     bad = tmp_path / "bad.jsonl"
-    bad.write_text('{"id": "a", "text": "x", "annotations": [{"start": 0, "end": 9, '
-                   '"label": "arms_sale"}]}\n{nope\n', encoding="utf-8")
+    bad.write_text(
+        '{"id": "a", "text": "x", "annotations": [{"start": 0, "end": 9, '
+        '"label": "arms_sale"}]}\n{nope\n',
+        encoding="utf-8",
+    )
     out = tmp_path / "out.jsonl"
     code, _, err = run(capsys, "convert", str(bad), "--output", str(out))
     assert code == 1
@@ -74,8 +94,9 @@ def test_stats(capsys: pytest.CaptureFixture[str]) -> None:
     assert code == 0 and "train:" in out and "dev:" in out and "test:" in out
 
 
-def test_train_info_predict_evaluate(capsys: pytest.CaptureFixture[str], model: Path,
-                                     tmp_path: Path) -> None:
+def test_train_info_predict_evaluate(
+    capsys: pytest.CaptureFixture[str], model: Path, tmp_path: Path
+) -> None:
     code, out, _ = run(capsys, "info", str(model))
     assert code == 0 and "backend linear" in out and "macro" in out
     article = REPO / "data" / "examples" / "new-article.txt"
@@ -85,40 +106,62 @@ def test_train_info_predict_evaluate(capsys: pytest.CaptureFixture[str], model: 
     text = article.read_text("utf-8")
     assert rec["id"] == "new-article.txt"
     assert all(text[e["start"] : e["end"]] == e["text"] for e in rec["events"])
-    assert all(set(s["scores"]) == {"arms_sale", "military_exercise", "threat_statement"}
-               for s in rec["sentences"])
-    code, out, err = run(capsys, "evaluate", str(model), str(FIXTURES / "sentences.csv"),
-                         "--output", str(tmp_path / "rep"))
+    assert all(
+        set(s["scores"]) == {"arms_sale", "military_exercise", "threat_statement"}
+        for s in rec["sentences"]
+    )
+    code, out, err = run(
+        capsys,
+        "evaluate",
+        str(model),
+        str(FIXTURES / "sentences.csv"),
+        "--output",
+        str(tmp_path / "rep"),
+    )
     assert code == 0, err
     assert "macro" in out and (tmp_path / "rep" / "report.md").exists()
     assert (tmp_path / "rep" / "sentences-pr.png").exists()
 
 
-def test_predict_bad_line_keeps_the_others(capsys: pytest.CaptureFixture[str], model: Path,
-                                           tmp_path: Path) -> None:
+def test_predict_bad_line_keeps_the_others(
+    capsys: pytest.CaptureFixture[str], model: Path, tmp_path: Path
+) -> None:
     src = tmp_path / "in.jsonl"
-    src.write_text('{"id": "a", "text": "Navy drills began."}\n{broken\n'
-                   '{"id": "b", "text": "Talks ended."}\n', encoding="utf-8")
+    src.write_text(
+        '{"id": "a", "text": "Navy drills began."}\n{broken\n{"id": "b", "text": "Talks ended."}\n',
+        encoding="utf-8",
+    )
     code, out, err = run(capsys, "predict", str(model), str(src))
     assert code == 1
     assert [json.loads(x)["id"] for x in out.splitlines()] == ["a", "b"]
     assert "line 2" in err
 
 
-def test_predict_labelstudio_output_round_trips(capsys: pytest.CaptureFixture[str],
-                                                model: Path, tmp_path: Path) -> None:
+def test_predict_labelstudio_output_round_trips(
+    capsys: pytest.CaptureFixture[str], model: Path, tmp_path: Path
+) -> None:
     src = tmp_path / "in.jsonl"
     text = "🚀🚀 Warships began joint naval drills. The minister warned of retaliation."
     src.write_text(json.dumps({"id": "e1", "text": text}) + "\n", encoding="utf-8")
     out = tmp_path / "tasks.json"
-    code, _, _ = run(capsys, "predict", str(model), str(src), "--output-format", "labelstudio",
-                     "--output", str(out))
+    code, _, _ = run(
+        capsys,
+        "predict",
+        str(model),
+        str(src),
+        "--output-format",
+        "labelstudio",
+        "--output",
+        str(out),
+    )
     assert code == 0
     tasks = json.loads(out.read_text("utf-8"))
     results = tasks[0]["predictions"][0]["result"]
     for res in results:  # offsets in UTF-16 code units, as Label Studio counts
         v = res["value"]
-        assert text.encode("utf-16-le")[2 * v["start"] : 2 * v["end"]].decode("utf-16-le") == v["text"]
+        assert (
+            text.encode("utf-16-le")[2 * v["start"] : 2 * v["end"]].decode("utf-16-le") == v["text"]
+        )
 
 
 @pytest.mark.parametrize(
@@ -131,16 +174,21 @@ def test_predict_labelstudio_output_round_trips(capsys: pytest.CaptureFixture[st
         (["stats", "missing.jsonl"], "file not found"),
     ],
 )
-def test_errors_exit_non_zero_without_traceback(capsys: pytest.CaptureFixture[str],
-                                                argv: list[str], match: str) -> None:
+def test_errors_exit_non_zero_without_traceback(
+    capsys: pytest.CaptureFixture[str], argv: list[str], match: str
+) -> None:
     code, _, err = run(capsys, *argv)
     assert code == 1 and match in err and err.startswith("eventclf: error:")
 
 
 def test_console_script_on_the_seed_article(model: Path) -> None:
     seed = shared_path("seeds", "russia-arms-central-asia.txt")
-    proc = subprocess.run([sys.executable, "-m", "eventclf.cli", "predict", str(model), str(seed)],
-                          capture_output=True, text=True, check=False)
+    proc = subprocess.run(
+        [sys.executable, "-m", "eventclf.cli", "predict", str(model), str(seed)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert proc.returncode == 0, proc.stderr
     rec = json.loads(proc.stdout)
     text = seed.read_text("utf-8")

@@ -33,10 +33,11 @@ def test_paths_are_relative_to_the_config_file(tmp_path: Path) -> None:
 
 def test_overrides_are_validated_like_the_file(tmp_path: Path) -> None:
     path = _write(tmp_path, "data:\n  sources: [a.jsonl]\n")
-    cfg = load_config(path, {"training.seed": "7", "model.C": 0.5,
-                             "model.char_ngrams": "null"})
+    cfg = load_config(path, {"training.seed": "7", "model.C": 0.5, "model.char_ngrams": "null"})
     assert cfg.training.seed == 7 and cfg.model.C == 0.5 and cfg.model.char_ngrams is None
-    with pytest.raises(ConfigError, match=r"run.yaml: invalid config\n  - model.C: .*greater than 0"):
+    with pytest.raises(
+        ConfigError, match=r"run.yaml: invalid config\n  - model.C: .*greater than 0"
+    ):
         load_config(path, {"model.C": -1})
     with pytest.raises(ConfigError, match=r"override 'data.sources.5.path'.*list of 1"):
         load_config(path, {"data.sources.5.path": "x"})
@@ -48,8 +49,10 @@ def test_overrides_are_validated_like_the_file(tmp_path: Path) -> None:
         ("data:\n  sources: [a.jsonl]\n  sourcez: 1\n", r"data.sourcez: unknown key"),
         ("data:\n  sources: [a.jsonl]\nmodle: {}\n", r"modle: unknown key"),
         ("data:\n  sources: [a.jsonl]\ntraining:\n  seed: many\n", r"training.seed: .*integer"),
-        ("data:\n  sources: [a.jsonl]\n  split: {train: 0.9, dev: 0.2, test: 0.1}\n",
-         r"data.split: .*must be 1.0, found 1.2"),
+        (
+            "data:\n  sources: [a.jsonl]\n  split: {train: 0.9, dev: 0.2, test: 0.1}\n",
+            r"data.split: .*must be 1.0, found 1.2",
+        ),
         ("data:\n  sources: []\n", r"data.sources: .*at least 1"),
         ("training: {seed: 1}\n", r"data: required key is missing"),
         ("data:\n  sources: [a.jsonl]\nmodel: {backend: forest}\n", r"model: .*forest"),

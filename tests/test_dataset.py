@@ -17,8 +17,8 @@ from eventclf.types import Annotation, Article, Span
 TEXT = "Navy held drills on Monday. Officials met. They warned of retaliation."
 
 
-def _labels(article: Article, policy: OverlapPolicy = OverlapPolicy()) -> list[tuple[str, ...]]:
-    return [s.labels for s in label_article(article, split_sentences, policy)]
+def _labels(article: Article, policy: OverlapPolicy | None = None) -> list[tuple[str, ...]]:
+    return [s.labels for s in label_article(article, split_sentences, policy or OverlapPolicy())]
 
 
 def test_trigger_span_labels_its_sentence() -> None:
@@ -39,7 +39,10 @@ def test_span_barely_touching_a_sentence_does_not_label_it() -> None:
     art = Article("a", TEXT, (Annotation(0, end, "military_exercise"),))
     assert _labels(art) == [("military_exercise",), (), ()]
     assert _labels(art, OverlapPolicy(min_fraction=0.0)) == [
-        ("military_exercise",), ("military_exercise",), ()]
+        ("military_exercise",),
+        ("military_exercise",),
+        (),
+    ]
     assert _labels(art, OverlapPolicy(min_chars=3, min_fraction=0.0))[1] == ()
 
 
@@ -51,9 +54,15 @@ def test_whitespace_overlap_does_not_count() -> None:
 
 def test_multi_label_and_unsure() -> None:
     s = TEXT.index("They")
-    art = Article("a", TEXT, (Annotation(s, len(TEXT), "threat_statement"),
-                              Annotation(s, len(TEXT), "military_exercise")),
-                  unsure=(Span(TEXT.index("Officials"), TEXT.index("Officials") + 5),))
+    art = Article(
+        "a",
+        TEXT,
+        (
+            Annotation(s, len(TEXT), "threat_statement"),
+            Annotation(s, len(TEXT), "military_exercise"),
+        ),
+        unsure=(Span(TEXT.index("Officials"), TEXT.index("Officials") + 5),),
+    )
     sents = label_article(art, split_sentences, OverlapPolicy())
     assert sents[2].labels == ("military_exercise", "threat_statement")
     assert [x.unsure for x in sents] == [False, True, False]
@@ -88,8 +97,14 @@ def test_split_by_article_is_grouped_stratified_and_deterministic(tmp_path: Path
     assert report.split_articles == {"train": 28, "dev": 6, "test": 6}
     for split in ("dev", "test"):  # every label reaches every split
         assert all(report.label_counts[split][lab] > 0 for lab in labels[:3])
-    assert set(dd["train"].column_names) >= {"text", "labels", "article_id", "sentence_index",
-                                             "start", "end"}
+    assert set(dd["train"].column_names) >= {
+        "text",
+        "labels",
+        "article_id",
+        "sentence_index",
+        "start",
+        "end",
+    }
     again = build_dataset(cfg, cache_dir=str(tmp_path / "cache2"))
     assert again["dev"]["article_id"] == dd["dev"]["article_id"]
     other = build_dataset(cfg | {"training": {"seed": 2}}, cache_dir=str(tmp_path / "c3"))
@@ -104,8 +119,9 @@ def test_fixed_splits_sentence_rows_and_near_duplicates(tmp_path: Path) -> None:
         {"text": "Unsure row.", "labels": [], "quality": "unsure"},
     ]
     dev = _write(tmp_path / "dev.jsonl", rows)
-    cfg = _config(tmp_path, [{"path": str(train), "split": "train"},
-                             {"path": str(dev), "split": "dev"}])
+    cfg = _config(
+        tmp_path, [{"path": str(train), "split": "train"}, {"path": str(dev), "split": "dev"}]
+    )
     dd, report = build(cfg, cache_dir=str(tmp_path / "cache"))
     assert dd["dev"]["text"] == ["A fresh sentence."]
     assert report.near_duplicates_removed["dev"] == 1

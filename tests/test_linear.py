@@ -48,13 +48,21 @@ def test_features_equal_scikit_learns(binary: bool) -> None:
     params = LinearModelConfig(binary=binary)
     feats = NgramFeatures(params).fit(texts)
     for kind, ours, vocab, ngrams in (
-        ("word", feats.word_matrix([feats._tokens(t) for t in texts]), feats.word_vocab_,
-         params.word_ngrams),
+        (
+            "word",
+            feats.word_matrix([feats._tokens(t) for t in texts]),
+            feats.word_vocab_,
+            params.word_ngrams,
+        ),
         ("char_wb", feats.char_matrix(texts), feats.char_vocab_, params.char_ngrams),
     ):
-        stock = TfidfVectorizer(analyzer=kind, ngram_range=ngrams, binary=binary,
-                                sublinear_tf=not binary,
-                                token_pattern=r"\w+" if kind == "word" else None)
+        stock = TfidfVectorizer(
+            analyzer=kind,
+            ngram_range=ngrams,
+            binary=binary,
+            sublinear_tf=not binary,
+            token_pattern=r"\w+" if kind == "word" else None,
+        )
         ref = stock.fit_transform(texts)
         order = [stock.vocabulary_[g] for g in vocab]
         assert sorted(stock.vocabulary_) == vocab
@@ -83,8 +91,15 @@ def test_model_directory_contents(model_dir: Path) -> None:
     assert set(metrics) == {"dev", "dev@0.5", "test", "test@0.5"}
     assert set(metrics["test"]) == {*meta["labels"], "micro", "macro"}
     assert set(metrics["test"]["macro"]) == {"precision", "recall", "f1", "support"}
-    for name in ("config.yaml", "README.md", "evaluation/report.md", "evaluation/test-pr.png",
-                 "evaluation/test-confusion.png", "model/linear.skops", "model/vocab.json"):
+    for name in (
+        "config.yaml",
+        "README.md",
+        "evaluation/report.md",
+        "evaluation/test-pr.png",
+        "evaluation/test-confusion.png",
+        "model/linear.skops",
+        "model/vocab.json",
+    ):
         assert (model_dir / name).is_file(), name
     assert not any(p.suffix in (".pkl", ".pickle", ".joblib") for p in model_dir.rglob("*"))
 
@@ -123,7 +138,11 @@ def test_tag_and_tag_many(model_dir: Path) -> None:
 
 
 def test_char_ngrams_off(tmp_path: Path) -> None:
-    out = eventclf.train(CONFIG, {"model.char_ngrams": None}, output_dir=tmp_path / "m",
-                         cache_dir=str(tmp_path / "c"))
+    out = eventclf.train(
+        CONFIG,
+        {"model.char_ngrams": None},
+        output_dir=tmp_path / "m",
+        cache_dir=str(tmp_path / "c"),
+    )
     tagger = eventclf.load(out)
     assert tagger.predict_proba(SENTENCES).shape == (4, 3)

@@ -19,8 +19,11 @@ REPO = Path(__file__).resolve().parents[1]
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("m") / "linear"
-    return eventclf.train(REPO / "configs" / "linear.yaml", output_dir=out,
-                          cache_dir=str(tmp_path_factory.mktemp("cache")))
+    return eventclf.train(
+        REPO / "configs" / "linear.yaml",
+        output_dir=out,
+        cache_dir=str(tmp_path_factory.mktemp("cache")),
+    )
 
 
 @pytest.fixture
@@ -67,7 +70,9 @@ def test_untrusted_skops_type_is_refused(model: Path) -> None:
 
     meta["files"]["model/linear.skops"] = hashlib.sha256(path.read_bytes()).hexdigest()
     (model / "meta.json").write_text(json.dumps(meta))
-    with pytest.raises(ModelError, match=r"types outside eventclf's trusted list.*LogisticRegression"):
+    with pytest.raises(
+        ModelError, match=r"types outside eventclf's trusted list.*LogisticRegression"
+    ):
         eventclf.load(model)
 
 

@@ -80,8 +80,11 @@ def test_detect_format() -> None:
 
 # --- bad input: each case names file, line or record, and field -----------------------------
 
-ARTICLE = {"id": "a1", "text": "Troops held drills. Nothing else.",
-           "annotations": [{"start": 0, "end": 19, "label": "military_exercise"}]}
+ARTICLE = {
+    "id": "a1",
+    "text": "Troops held drills. Nothing else.",
+    "annotations": [{"start": 0, "end": 19, "label": "military_exercise"}],
+}
 
 
 def _line(**changes: object) -> str:
@@ -95,25 +98,45 @@ BAD_JSONL = [
     ("missing-text", _line(text=...), r"line 1, record 'a1', field 'text': missing text"),
     ("empty-text", _line(text="   "), r"field 'text': empty text"),
     ("text-not-string", _line(text=5), r"field 'text': text is not a string.*found int"),
-    ("offset-outside", _line(annotations=[{"start": 0, "end": 99, "label": "arms_sale"}]),
-     r"field 'annotations\[0\]': span offsets fall outside the text; expected 0 <= start"),
-    ("start-after-end", _line(annotations=[{"start": 9, "end": 3, "label": "arms_sale"}]),
-     r"annotations\[0\]'.*start is not before its end.*start=9, end=3"),
-    ("zero-length", _line(annotations=[{"start": 3, "end": 3, "label": "arms_sale"}]),
-     r"start is not before its end"),
-    ("offset-not-int", _line(annotations=[{"start": "0", "end": 5, "label": "arms_sale"}]),
-     r"field 'annotations\[0\].start': span start is not an integer"),
-    ("unknown-label", _line(annotations=[{"start": 0, "end": 5, "label": "coup"}]),
-     r"field 'annotations\[0\].label': unknown label 'coup'; expected one of \['arms_sale'"),
-    ("span-text-disagrees",
-     _line(annotations=[{"start": 0, "end": 6, "label": "arms_sale", "text": "Tanks!"}]),
-     r"annotations\[0\].text': span text disagrees with its offsets; expected 'Troops'"),
+    (
+        "offset-outside",
+        _line(annotations=[{"start": 0, "end": 99, "label": "arms_sale"}]),
+        r"field 'annotations\[0\]': span offsets fall outside the text; expected 0 <= start",
+    ),
+    (
+        "start-after-end",
+        _line(annotations=[{"start": 9, "end": 3, "label": "arms_sale"}]),
+        r"annotations\[0\]'.*start is not before its end.*start=9, end=3",
+    ),
+    (
+        "zero-length",
+        _line(annotations=[{"start": 3, "end": 3, "label": "arms_sale"}]),
+        r"start is not before its end",
+    ),
+    (
+        "offset-not-int",
+        _line(annotations=[{"start": "0", "end": 5, "label": "arms_sale"}]),
+        r"field 'annotations\[0\].start': span start is not an integer",
+    ),
+    (
+        "unknown-label",
+        _line(annotations=[{"start": 0, "end": 5, "label": "coup"}]),
+        r"field 'annotations\[0\].label': unknown label 'coup'; expected one of \['arms_sale'",
+    ),
+    (
+        "span-text-disagrees",
+        _line(annotations=[{"start": 0, "end": 6, "label": "arms_sale", "text": "Tanks!"}]),
+        r"annotations\[0\].text': span text disagrees with its offsets; expected 'Troops'",
+    ),
     ("no-annotations", _line(annotations=...), r"neither annotations nor labels"),
     ("annotations-not-list", _line(annotations={"start": 0}), r"annotations is not a list"),
     ("missing-id", _line(id=...), r"field 'id': missing or empty article id"),
     ("both-kinds", _line(labels=[]), r"both annotations and labels"),
-    ("sentence-bad-labels", json.dumps({"text": "x y", "labels": "arms_sale"}),
-     r"field 'labels': labels is not a list"),
+    (
+        "sentence-bad-labels",
+        json.dumps({"text": "x y", "labels": "arms_sale"}),
+        r"field 'labels': labels is not a list",
+    ),
     ("deeply-nested", "[" * 100_000 + "]" * 100_000, r"line 1: JSON nested too deeply"),
 ]
 
@@ -136,8 +159,9 @@ def test_duplicate_article_ids(tmp_path: Path) -> None:
 
 def test_non_utf8_bytes(tmp_path: Path) -> None:
     path = tmp_path / "latin1.jsonl"
-    path.write_bytes(_line(text="Caf\xe9 drills.").encode("utf-8").replace(b"\\u00e9", b"\xe9")
-                     + b"\n")
+    path.write_bytes(
+        _line(text="Caf\xe9 drills.").encode("utf-8").replace(b"\\u00e9", b"\xe9") + b"\n"
+    )
     with pytest.raises(DataError, match=r"line 1: bytes that are not UTF-8.*byte 0xe9"):
         list(read_articles(path, labels=LABELS))
 
@@ -158,8 +182,11 @@ def test_missing_file(tmp_path: Path) -> None:
 def test_bom_crlf_and_long_articles_are_accepted(tmp_path: Path) -> None:
     body = "Officials spoke.\r\n" * 20_000 + "The navy held drills.\r\nEnd."
     start = body.index("The navy")
-    rec = {"id": "long", "text": body,
-           "annotations": [{"start": start, "end": start + 21, "label": "military_exercise"}]}
+    rec = {
+        "id": "long",
+        "text": body,
+        "annotations": [{"start": start, "end": start + 21, "label": "military_exercise"}],
+    }
     path = tmp_path / "bom.jsonl"
     path.write_bytes(b"\xef\xbb\xbf" + json.dumps(rec).encode() + b"\r\n")
     (art,) = read_articles(path, labels=LABELS)
@@ -181,8 +208,9 @@ def test_exact_duplicate_span_is_kept_once_and_reported(tmp_path: Path) -> None:
 
 def test_unknown_fields_are_kept_as_metadata(tmp_path: Path) -> None:
     path = tmp_path / "meta.jsonl"
-    path.write_text(_line(outlet="Wire", title="T", unsure=[{"start": 20, "end": 33}]) + "\n",
-                    encoding="utf-8")
+    path.write_text(
+        _line(outlet="Wire", title="T", unsure=[{"start": 20, "end": 33}]) + "\n", encoding="utf-8"
+    )
     (art,) = read_articles(path, labels=LABELS)
     assert art.metadata["outlet"] == "Wire"
     assert art.metadata["title"] == "T"
@@ -213,30 +241,77 @@ def test_read_all_lists_up_to_20_errors(tmp_path: Path) -> None:
 BAD_EXPORTS = [
     ("ls-not-list.json", "labelstudio", '"hello"', r"not a Label Studio export"),
     ("ls-invalid.json", "labelstudio", "[{", r"ls-invalid.json, line 1: invalid JSON"),
-    ("ls-bad-text.json", "labelstudio",
-     json.dumps([{"id": 7, "data": {"text": "Tanks sold."}, "annotations": [{"result": [
-         {"type": "labels", "value": {"start": 0, "end": 5, "text": "Ships",
-                                      "labels": ["arms_sale"]}}]}]}]),
-     r"record '7', field 'annotations.result\[0\].text': span text disagrees"),
-    ("ls-no-annotation.json", "labelstudio",
-     json.dumps([{"id": 8, "data": {"text": "Tanks sold."}, "annotations": []}]),
-     r"record '8', field 'annotations': task has no completed annotation"),
-    ("dc-bad-span.jsonl", "doccano", json.dumps({"id": 3, "text": "Tanks sold.", "label": [[0, 5]]}),
-     r"line 1, record '3', field 'label\[0\]': span is not \[start, end, label\]"),
-    ("dc-unknown.jsonl", "doccano",
-     json.dumps({"id": 4, "text": "Tanks sold.", "entities": [
-         {"id": 1, "label": "PER", "start_offset": 0, "end_offset": 5}]}),
-     r"record '4', field 'entities\[0\].label': unknown label 'PER'"),
-    ("rows.csv", "csv", "sentence,labels\nTanks sold.,arms_sale\n",
-     r"rows.csv, line 1: CSV header lacks column\(s\) \['text'\]"),
-    ("rows2.csv", "csv", "text,labels\nTanks sold.,arms_sale;coup\n",
-     r"rows2.csv, line 2, field 'labels\[1\]': unknown label 'coup'"),
+    (
+        "ls-bad-text.json",
+        "labelstudio",
+        json.dumps(
+            [
+                {
+                    "id": 7,
+                    "data": {"text": "Tanks sold."},
+                    "annotations": [
+                        {
+                            "result": [
+                                {
+                                    "type": "labels",
+                                    "value": {
+                                        "start": 0,
+                                        "end": 5,
+                                        "text": "Ships",
+                                        "labels": ["arms_sale"],
+                                    },
+                                }
+                            ]
+                        }
+                    ],
+                }
+            ]
+        ),
+        r"record '7', field 'annotations.result\[0\].text': span text disagrees",
+    ),
+    (
+        "ls-no-annotation.json",
+        "labelstudio",
+        json.dumps([{"id": 8, "data": {"text": "Tanks sold."}, "annotations": []}]),
+        r"record '8', field 'annotations': task has no completed annotation",
+    ),
+    (
+        "dc-bad-span.jsonl",
+        "doccano",
+        json.dumps({"id": 3, "text": "Tanks sold.", "label": [[0, 5]]}),
+        r"line 1, record '3', field 'label\[0\]': span is not \[start, end, label\]",
+    ),
+    (
+        "dc-unknown.jsonl",
+        "doccano",
+        json.dumps(
+            {
+                "id": 4,
+                "text": "Tanks sold.",
+                "entities": [{"id": 1, "label": "PER", "start_offset": 0, "end_offset": 5}],
+            }
+        ),
+        r"record '4', field 'entities\[0\].label': unknown label 'PER'",
+    ),
+    (
+        "rows.csv",
+        "csv",
+        "sentence,labels\nTanks sold.,arms_sale\n",
+        r"rows.csv, line 1: CSV header lacks column\(s\) \['text'\]",
+    ),
+    (
+        "rows2.csv",
+        "csv",
+        "text,labels\nTanks sold.,arms_sale;coup\n",
+        r"rows2.csv, line 2, field 'labels\[1\]': unknown label 'coup'",
+    ),
     ("rows3.csv", "csv", 'text,labels\n"",arms_sale\n', r"rows3.csv, line 2, field 'text': empty"),
 ]
 
 
-@pytest.mark.parametrize(("name", "fmt", "content", "match"), BAD_EXPORTS,
-                         ids=[c[0] for c in BAD_EXPORTS])
+@pytest.mark.parametrize(
+    ("name", "fmt", "content", "match"), BAD_EXPORTS, ids=[c[0] for c in BAD_EXPORTS]
+)
 def test_bad_export_is_named(tmp_path: Path, name: str, fmt: str, content: str, match: str) -> None:
     path = tmp_path / name
     path.write_text(content, encoding="utf-8")
@@ -290,10 +365,17 @@ def test_doccano_ambiguous_utf16_asks_for_offsets(tmp_path: Path) -> None:
 
 # --- property-based: no input makes a reader fail any other way ------------------------------
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(data=st.binary(max_size=400), fmt=st.sampled_from(["jsonl", "doccano", "labelstudio", "csv"]))
+
+@settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    data=st.binary(max_size=400), fmt=st.sampled_from(["jsonl", "doccano", "labelstudio", "csv"])
+)
 def test_readers_raise_only_eventclf_errors_on_bytes(tmp_path: Path, data: bytes, fmt: str) -> None:
-    path = tmp_path / f"fuzz.{ 'json' if fmt == 'labelstudio' else 'csv' if fmt == 'csv' else 'jsonl'}"
+    path = (
+        tmp_path / f"fuzz.{'json' if fmt == 'labelstudio' else 'csv' if fmt == 'csv' else 'jsonl'}"
+    )
     path.write_bytes(data)
     try:
         for art in read_articles(path, format=fmt, labels=LABELS):
@@ -305,19 +387,45 @@ def test_readers_raise_only_eventclf_errors_on_bytes(tmp_path: Path, data: bytes
 
 _json_values = st.recursive(
     st.none() | st.booleans() | st.integers(-5, 60) | st.text(max_size=30),
-    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(
-        st.sampled_from(["id", "text", "annotations", "labels", "start", "end", "label",
-                         "unsure", "entities", "doc_id", "data", "result", "value", "type"]),
-        inner, max_size=5),
+    lambda inner: (
+        st.lists(inner, max_size=4)
+        | st.dictionaries(
+            st.sampled_from(
+                [
+                    "id",
+                    "text",
+                    "annotations",
+                    "labels",
+                    "start",
+                    "end",
+                    "label",
+                    "unsure",
+                    "entities",
+                    "doc_id",
+                    "data",
+                    "result",
+                    "value",
+                    "type",
+                ]
+            ),
+            inner,
+            max_size=5,
+        )
+    ),
     max_leaves=20,
 )
 
 
-@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(records=st.lists(_json_values, min_size=1, max_size=4),
-       fmt=st.sampled_from(["jsonl", "doccano", "labelstudio"]))
-def test_readers_raise_only_eventclf_errors_on_json(tmp_path: Path, records: list[object],
-                                                     fmt: str) -> None:
+@settings(
+    max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    records=st.lists(_json_values, min_size=1, max_size=4),
+    fmt=st.sampled_from(["jsonl", "doccano", "labelstudio"]),
+)
+def test_readers_raise_only_eventclf_errors_on_json(
+    tmp_path: Path, records: list[object], fmt: str
+) -> None:
     path = tmp_path / "fuzz.json"
     if fmt == "labelstudio":
         path.write_text(json.dumps(records), encoding="utf-8")

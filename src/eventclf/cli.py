@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import logging
 import os
@@ -19,12 +20,23 @@ FORMATS = ["auto", "jsonl", "labelstudio", "doccano", "brat", "csv"]
 
 
 def _add_data_opts(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--format", default="auto", choices=FORMATS,
-                   help="input format (default: from the file name and content)")
-    p.add_argument("--offsets", default="auto", choices=["auto", "codepoints", "utf16"],
-                   help="how span offsets are counted in browser-made exports")
-    p.add_argument("--lenient", action="store_true",
-                   help="skip bad records (counted and listed) instead of stopping")
+    p.add_argument(
+        "--format",
+        default="auto",
+        choices=FORMATS,
+        help="input format (default: from the file name and content)",
+    )
+    p.add_argument(
+        "--offsets",
+        default="auto",
+        choices=["auto", "codepoints", "utf16"],
+        help="how span offsets are counted in browser-made exports",
+    )
+    p.add_argument(
+        "--lenient",
+        action="store_true",
+        help="skip bad records (counted and listed) instead of stopping",
+    )
 
 
 def _labels_from(args: argparse.Namespace) -> Any:
@@ -61,8 +73,14 @@ def cmd_convert(args: argparse.Namespace) -> int:
     n = 0
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            for art in read_all(args.inputs, format=args.format, labels=labels,
-                                offsets=args.offsets, lenient=args.lenient, report=report):
+            for art in read_all(
+                args.inputs,
+                format=args.format,
+                labels=labels,
+                offsets=args.offsets,
+                lenient=args.lenient,
+                report=report,
+            ):
                 fh.write(json.dumps(_native(art), ensure_ascii=False) + "\n")
                 n += 1
         os.replace(tmp, out)
@@ -80,9 +98,13 @@ def _native(art: Any) -> dict[str, Any]:
         if art.group != art.id:
             rec["doc_id"] = art.group
         return rec | dict(art.metadata)
-    rec = {"id": art.id, "text": art.text,
-           "annotations": [{"start": a.start, "end": a.end, "label": a.label}
-                           for a in art.annotations]}
+    rec = {
+        "id": art.id,
+        "text": art.text,
+        "annotations": [
+            {"start": a.start, "end": a.end, "label": a.label} for a in art.annotations
+        ],
+    }
     if art.unsure:
         rec["unsure"] = [{"start": u.start, "end": u.end} for u in art.unsure]
     return rec | {k: v for k, v in art.metadata.items() if k not in rec}
@@ -96,13 +118,17 @@ def cmd_stats(args: argparse.Namespace) -> int:
         if args.data:
             overrides["data.sources"] = [{"path": p, "format": args.format} for p in args.data]
         _, rep = build(args.config, overrides)
-        print(f"articles: {rep.articles}  sentences: {rep.sentences}  "
-              f"unsure left out: {rep.unsure_dropped}")
+        print(
+            f"articles: {rep.articles}  sentences: {rep.sentences}  "
+            f"unsure left out: {rep.unsure_dropped}"
+        )
         for split, counts in rep.label_counts.items():
-            print(f"{split}: {rep.split_articles[split]} articles, "
-                  f"{rep.split_sentences[split]} sentences; "
-                  + ", ".join(f"{k} {v}" for k, v in counts.items())
-                  + f"; near-duplicates removed {rep.near_duplicates_removed.get(split, 0)}")
+            print(
+                f"{split}: {rep.split_articles[split]} articles, "
+                f"{rep.split_sentences[split]} sentences; "
+                + ", ".join(f"{k} {v}" for k, v in counts.items())
+                + f"; near-duplicates removed {rep.near_duplicates_removed.get(split, 0)}"
+            )
         return 0
     if not args.data:
         raise ConfigError("stats needs a DATA file or --config")
@@ -113,22 +139,28 @@ def cmd_stats(args: argparse.Namespace) -> int:
 
     labels = _labels_from(args)
     report = ReadReport()
-    split = get_splitter("rules")
+    splitter = get_splitter("rules")
     articles = sentences = unsure = 0
-    counts: Counter[str] = Counter()
-    for art in read_all(args.data, format=args.format, labels=labels, offsets=args.offsets,
-                        lenient=args.lenient, report=report):
+    label_counts: Counter[str] = Counter()
+    for art in read_all(
+        args.data,
+        format=args.format,
+        labels=labels,
+        offsets=args.offsets,
+        lenient=args.lenient,
+        report=report,
+    ):
         articles += 1
-        for sent in label_article(art, split, OverlapPolicy()):
+        for sent in label_article(art, splitter, OverlapPolicy()):
             sentences += 1
             if sent.unsure or art.metadata.get("quality") in ("unsure", "ambiguous"):
                 unsure += 1
                 continue
-            counts.update(sent.labels or ["none"])
+            label_counts.update(sent.labels or ("none",))
     _print_report(report, sys.stderr)
     print(f"articles: {articles}  sentences: {sentences}  unsure: {unsure}")
     for name in [*labels, "none"]:
-        print(f"  {name}: {counts.get(name, 0)}")
+        print(f"  {name}: {label_counts.get(name, 0)}")
     return 0
 
 
@@ -145,8 +177,9 @@ def _parse_sets(pairs: Sequence[str]) -> dict[str, str]:
 def cmd_train(args: argparse.Namespace) -> int:
     from eventclf.training import train
 
-    path = train(args.config, _parse_sets(args.set), output_dir=args.output,
-                 overwrite=args.overwrite)
+    path = train(
+        args.config, _parse_sets(args.set), output_dir=args.output, overwrite=args.overwrite
+    )
     print(f"model saved to {path}", file=sys.stderr)
     _print_info(path, sys.stdout)
     return 0
@@ -160,13 +193,22 @@ def _print_info(model_dir: Path, out: TextIO) -> None:
     meta = read_meta(model_dir)
     labels = LabelSet(meta["labels"])
     print(f"model:      {model_dir} ({meta.get('name')}, backend {meta['backend']})", file=out)
-    print(f"created:    {meta.get('created_at')}  eventclf {meta.get('versions', {}).get('eventclf')}"
-          f"  format {meta['format_version']}", file=out)
-    print("thresholds: " + ", ".join(f"{n} {t:.3f}" for n, t in
-                                      zip(labels, meta["thresholds"], strict=True)), file=out)
+    print(
+        f"created:    {meta.get('created_at')}  eventclf {meta.get('versions', {}).get('eventclf')}"
+        f"  format {meta['format_version']}",
+        file=out,
+    )
+    print(
+        "thresholds: "
+        + ", ".join(f"{n} {t:.3f}" for n, t in zip(labels, meta["thresholds"], strict=True)),
+        file=out,
+    )
     ds = meta.get("dataset", {})
-    print(f"data:       {ds.get('articles')} articles, {ds.get('sentences')} sentences, "
-          f"fingerprint {str(meta.get('data_fingerprint'))[:16]}", file=out)
+    print(
+        f"data:       {ds.get('articles')} articles, {ds.get('sentences')} sentences, "
+        f"fingerprint {str(meta.get('data_fingerprint'))[:16]}",
+        file=out,
+    )
     metrics_path = Path(model_dir) / "metrics.json"
     if metrics_path.exists():
         print("", file=out)
@@ -187,30 +229,46 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 
     tagger = load(args.model)
     texts, y, ids, dropped = evaluation_rows(
-        tagger, args.data, format=args.format, offsets=args.offsets, lenient=args.lenient,
+        tagger,
+        args.data,
+        format=args.format,
+        offsets=args.offsets,
+        lenient=args.lenient,
         strict=args.strict,
     )
-    out = Path(args.output) if args.output else Path("reports") / Path(args.model).name / Path(
-        args.data).stem
+    out = (
+        Path(args.output)
+        if args.output
+        else Path("reports") / Path(args.model).name / Path(args.data).stem
+    )
     name = Path(args.data).stem + ("-strict" if args.strict else "")
     report = out / "report.md"
     if report.exists():
         report.unlink()
-    metrics = write_report(out, split=name, texts=texts, ids=ids, y_true=y,
-                           proba=tagger.predict_proba(texts), thresholds=list(tagger.thresholds),
-                           labels=tagger.labels, title=f"{args.model} on {args.data}")
+    metrics = write_report(
+        out,
+        split=name,
+        texts=texts,
+        ids=ids,
+        y_true=y,
+        proba=tagger.predict_proba(texts),
+        thresholds=list(tagger.thresholds),
+        labels=tagger.labels,
+        title=f"{args.model} on {args.data}",
+    )
     (out / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n", "utf-8")
 
-    print(f"{len(texts)} sentences scored; {dropped} left out (unsure/ambiguous"
-          f"{'/manual/borderline' if args.strict else ''})", file=sys.stderr)
+    print(
+        f"{len(texts)} sentences scored; {dropped} left out (unsure/ambiguous"
+        f"{'/manual/borderline' if args.strict else ''})",
+        file=sys.stderr,
+    )
     print(metrics_table(metrics, tagger.labels))
     print(f"report: {report}", file=sys.stderr)
     return 0
 
 
-def _predict_inputs(
-    files: Sequence[str], fmt: str, errors: list[str]
-) -> Iterator[dict[str, Any]]:
+def _predict_inputs(files: Sequence[str], fmt: str, errors: list[str]) -> Iterator[dict[str, Any]]:
     from eventclf.data.readers import iter_json_lines
 
     if not files:
@@ -218,8 +276,9 @@ def _predict_inputs(
         return
     for name in files:
         path = Path(name)
-        kind = fmt if fmt != "auto" else ("jsonl" if path.suffix in (".jsonl", ".ndjson")
-                                          else "text")
+        kind = (
+            fmt if fmt != "auto" else ("jsonl" if path.suffix in (".jsonl", ".ndjson") else "text")
+        )
         if not path.is_file():
             errors.append(f"{name}: file not found")
             continue
@@ -265,61 +324,68 @@ def _labelstudio_task(result: Any, text: str, model_name: str) -> dict[str, Any]
     items = []
     for k, ev in enumerate(result.events):
         s, e = (back[ev.start], back[ev.end]) if back is not None else (ev.start, ev.end)
-        items.append({"id": f"{result.id}-{k}", "from_name": "label", "to_name": "text",
-                      "type": "labels", "score": round(ev.score, 6),
-                      "value": {"start": s, "end": e, "text": ev.text, "labels": [ev.label]}})
+        items.append(
+            {
+                "id": f"{result.id}-{k}",
+                "from_name": "label",
+                "to_name": "text",
+                "type": "labels",
+                "score": round(ev.score, 6),
+                "value": {"start": s, "end": e, "text": ev.text, "labels": [ev.label]},
+            }
+        )
     score = max((ev.score for ev in result.events), default=0.0)
-    return {"data": {"text": text, "id": result.id},
-            "predictions": [{"model_version": model_name, "score": round(score, 6),
-                             "result": items}]}
+    return {
+        "data": {"text": text, "id": result.id},
+        "predictions": [{"model_version": model_name, "score": round(score, 6), "result": items}],
+    }
 
 
 def cmd_predict(args: argparse.Namespace) -> int:
+    from collections import deque
+
     from eventclf.predict import load
 
     tagger = load(args.model)
     errors: list[str] = []
-    out: TextIO = open(args.output, "w", encoding="utf-8") if args.output else sys.stdout
-    texts: dict[str, str] = {}
-    inputs = _predict_inputs(args.files, args.format, errors)
-    if args.output_format == "labelstudio":
-        def remember(items: Iterator[dict[str, Any]]) -> Iterator[dict[str, Any]]:
-            for it in items:
-                texts[it["id"]] = it["text"]
-                yield it
-        inputs = remember(inputs)
-    progress = None
-    if not args.quiet and sys.stderr.isatty():
-        from tqdm import tqdm
+    pending_texts: deque[str] = deque()  # tag_many keeps input order
 
-        progress = tqdm(unit=" articles", file=sys.stderr)
+    def inputs() -> Iterator[dict[str, Any]]:
+        for item in _predict_inputs(args.files, args.format, errors):
+            pending_texts.append(item["text"])
+            yield item
+
+    labelstudio = args.output_format == "labelstudio"
     name = tagger.meta.get("name", "eventclf")
-    first = True
-    try:
-        if args.output_format == "labelstudio":
+    with contextlib.ExitStack() as stack:
+        out: TextIO = (
+            stack.enter_context(open(args.output, "w", encoding="utf-8"))
+            if args.output
+            else sys.stdout
+        )
+        progress = None
+        if not args.quiet and sys.stderr.isatty():
+            from tqdm import tqdm
+
+            progress = stack.enter_context(tqdm(unit=" articles", file=sys.stderr))
+        if labelstudio:
             out.write("[\n")
-        for res in tagger.tag_many(inputs, batch_size=args.batch_size,
-                                   with_sentences=args.all_sentences):
-            if args.output_format == "labelstudio":
-                task = _labelstudio_task(res, texts.pop(res.id), name)
-                out.write(("" if first else ",\n") + json.dumps(task, ensure_ascii=False))
+        results = tagger.tag_many(
+            inputs(), batch_size=args.batch_size, with_sentences=args.all_sentences
+        )
+        for n, res in enumerate(results):
+            text = pending_texts.popleft()
+            if labelstudio:
+                task = _labelstudio_task(res, text, name)
+                out.write(("" if n == 0 else ",\n") + json.dumps(task, ensure_ascii=False))
             else:
-                out.write(json.dumps(res.to_dict(all_sentences=args.all_sentences),
-                                     ensure_ascii=False) + "\n")
-            first = False
+                record = res.to_dict(all_sentences=args.all_sentences)
+                out.write(json.dumps(record, ensure_ascii=False) + "\n")
+            out.flush()
             if progress is not None:
                 progress.update()
-            if args.output:
-                out.flush()
-        if args.output_format == "labelstudio":
+        if labelstudio:
             out.write("\n]\n")
-    finally:
-        if progress is not None:
-            progress.close()
-        if args.output:
-            out.close()
-        else:
-            out.flush()
     for msg in errors:
         print(f"eventclf: bad input: {msg}", file=sys.stderr)
     return 1 if errors else 0
@@ -330,8 +396,9 @@ def cmd_predict(args: argparse.Namespace) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="eventclf", description="Find arms sales, military exercises and threat "
-        "statements in news text.")
+        prog="eventclf",
+        description="Find arms sales, military exercises and threat statements in news text.",
+    )
     parser.add_argument("--version", action="version", version="eventclf 0.1.0")
     parser.add_argument("-v", "--verbose", action="store_true", help="show notes as they come")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -353,8 +420,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("train", help="train a model from a YAML run config")
     p.add_argument("config")
-    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
-                   help="override a config key, e.g. --set training.seed=3 (repeatable)")
+    p.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override a config key, e.g. --set training.seed=3 (repeatable)",
+    )
     p.add_argument("--output", "-o", help="model directory (default: training.output_dir)")
     p.add_argument("--overwrite", action="store_true", help="replace an existing model")
     p.add_argument("--quiet", "-q", action="store_true")
@@ -364,16 +436,23 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("model")
     p.add_argument("data")
     p.add_argument("--output", "-o", help="report folder (default: reports/MODEL/DATA)")
-    p.add_argument("--strict", action="store_true",
-                   help="also leave out rows whose quality is manual or borderline")
+    p.add_argument(
+        "--strict",
+        action="store_true",
+        help="also leave out rows whose quality is manual or borderline",
+    )
     _add_data_opts(p)
     p.set_defaults(func=cmd_evaluate)
 
     p = sub.add_parser("predict", help="tag articles (text or JSONL; stdin by default)")
     p.add_argument("model")
     p.add_argument("files", nargs="*", metavar="FILE")
-    p.add_argument("--format", default="auto", choices=["auto", "text", "jsonl"],
-                   help="input format (default: .txt -> text, otherwise jsonl)")
+    p.add_argument(
+        "--format",
+        default="auto",
+        choices=["auto", "text", "jsonl"],
+        help="input format (default: .txt -> text, otherwise jsonl)",
+    )
     p.add_argument("--output", "-o", help="write here instead of stdout")
     p.add_argument("--output-format", default="jsonl", choices=["jsonl", "labelstudio"])
     p.add_argument("--all-sentences", action="store_true", help="add every sentence's scores")
@@ -389,8 +468,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    logging.basicConfig(level=logging.INFO if args.verbose else logging.ERROR,
-                        format="eventclf: %(message)s")
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.ERROR, format="eventclf: %(message)s"
+    )
     try:
         code: int = args.func(args)
         return code

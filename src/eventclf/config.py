@@ -8,6 +8,7 @@ CLI's ``--set training.seed=3``) before validation, so an override is checked li
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Mapping
 from pathlib import Path
@@ -214,10 +215,8 @@ def apply_overrides(tree: dict[str, Any], overrides: Mapping[str, Any]) -> dict[
     """Set dotted keys (``"training.seed"``); string values are read as YAML scalars."""
     for key, value in overrides.items():
         if isinstance(value, str):
-            try:
+            with contextlib.suppress(yaml.YAMLError):
                 value = yaml.safe_load(value) if value.strip() else value
-            except yaml.YAMLError:
-                pass
         _set_dotted(tree, key, value)
     return tree
 

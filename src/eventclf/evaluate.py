@@ -55,8 +55,13 @@ def score(y_true: np.ndarray, y_pred: np.ndarray, labels: LabelSet) -> Metrics:
 
 
 def tune_thresholds(
-    y_true: np.ndarray, proba: np.ndarray, *, low: float = 0.05, high: float = 0.95,
-    default: float = 0.5, names: Sequence[str] | None = None,
+    y_true: np.ndarray,
+    proba: np.ndarray,
+    *,
+    low: float = 0.05,
+    high: float = 0.95,
+    default: float = 0.5,
+    names: Sequence[str] | None = None,
 ) -> tuple[list[float], list[str]]:
     """Per-label thresholds maximising F1 on (dev) data, kept in ``[low, high]``.
 
@@ -91,7 +96,11 @@ def tune_thresholds(
 
 
 def _plots(
-    y_true: np.ndarray, proba: np.ndarray, y_pred: np.ndarray, labels: LabelSet, out: Path,
+    y_true: np.ndarray,
+    proba: np.ndarray,
+    y_pred: np.ndarray,
+    labels: LabelSet,
+    out: Path,
     split: str,
 ) -> list[str]:
     import matplotlib
@@ -169,21 +178,40 @@ def write_report(
     }
     plots = _plots(np.asarray(y_true), proba, y_pred, labels, out, split)
     with (out / f"{split}-errors.jsonl").open("w", encoding="utf-8") as fh:
-        for i in np.flatnonzero((np.asarray(y_true) != y_pred).any(axis=1)):
-            fh.write(json.dumps({
-                "id": ids[i],
-                "text": texts[i],
-                "gold": list(labels.decode(y_true[i])),
-                "predicted": list(labels.decode(y_pred[i])),
-                "scores": {n: round(float(proba[i, j]), 4) for j, n in enumerate(labels)},
-            }, ensure_ascii=False) + "\n")
-    lines = [f"# {title}", "", f"{len(texts)} sentences.", "",
-             "## Tuned thresholds", "", *_table(metrics[split], labels), "",
-             "## All thresholds at 0.5", "", *_table(metrics[f"{split}@0.5"], labels), "",
-             "Thresholds: " + ", ".join(f"{n} {t:.3f}" for n, t in zip(labels, thresholds,
-                                                                         strict=True)), "",
-             *[f"![{p}]({p})" for p in plots], "",
-             f"Misclassified sentences: `{split}-errors.jsonl`.", ""]
+        for i in map(int, np.flatnonzero((np.asarray(y_true) != y_pred).any(axis=1))):
+            fh.write(
+                json.dumps(
+                    {
+                        "id": ids[i],
+                        "text": texts[i],
+                        "gold": list(labels.decode(y_true[i])),
+                        "predicted": list(labels.decode(y_pred[i])),
+                        "scores": {n: round(float(proba[i, j]), 4) for j, n in enumerate(labels)},
+                    },
+                    ensure_ascii=False,
+                )
+                + "\n"
+            )
+    lines = [
+        f"# {title}",
+        "",
+        f"{len(texts)} sentences.",
+        "",
+        "## Tuned thresholds",
+        "",
+        *_table(metrics[split], labels),
+        "",
+        "## All thresholds at 0.5",
+        "",
+        *_table(metrics[f"{split}@0.5"], labels),
+        "",
+        "Thresholds: " + ", ".join(f"{n} {t:.3f}" for n, t in zip(labels, thresholds, strict=True)),
+        "",
+        *[f"![{p}]({p})" for p in plots],
+        "",
+        f"Misclassified sentences: `{split}-errors.jsonl`.",
+        "",
+    ]
     with (out / "report.md").open("a", encoding="utf-8") as fh:
         fh.write("\n".join(lines))
     return metrics

@@ -16,7 +16,10 @@ _NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_.\-]*$")
 
 
 class LabelSet:
-    """An ordered, immutable set of label names; column ``i`` of every score matrix is ``names[i]``."""
+    """An ordered, immutable set of label names.
+
+    Column ``i`` of every score matrix and multi-hot vector is ``names[i]``.
+    """
 
     __slots__ = ("_index", "_names")
 

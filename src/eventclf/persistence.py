@@ -45,7 +45,11 @@ META = "meta.json"
 #: The only types a skops file in a model directory may contain. skops itself trusts every
 #: scikit-learn estimator by default; eventclf trusts less: plain containers and arrays.
 TRUSTED_SKOPS_TYPES: tuple[str, ...] = (
-    "builtins.dict", "builtins.list", "builtins.str", "builtins.int", "builtins.float",
+    "builtins.dict",
+    "builtins.list",
+    "builtins.str",
+    "builtins.int",
+    "builtins.float",
     "numpy.ndarray",
 )
 _PICKLE_SUFFIXES = (".pkl", ".pickle", ".joblib", ".bin", ".pt", ".pth", ".ckpt", ".npy")
@@ -63,8 +67,16 @@ def library_versions() -> dict[str, str]:
     from importlib.metadata import PackageNotFoundError, version
 
     out = {"python": platform.python_version()}
-    for pkg in ("eventclf", "scikit-learn", "numpy", "scipy", "skops", "datasets", "torch",
-                "transformers"):
+    for pkg in (
+        "eventclf",
+        "scikit-learn",
+        "numpy",
+        "scipy",
+        "skops",
+        "datasets",
+        "torch",
+        "transformers",
+    ):
         try:
             out[pkg] = version(pkg)
         except PackageNotFoundError:
@@ -95,11 +107,12 @@ def write_model_dir(
     tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-", dir=target.parent))
     try:
         write_files(tmp)
-        files = sorted(
-            p.relative_to(tmp).as_posix() for p in tmp.rglob("*") if p.is_file()
-        )
-        meta = {**meta, "format_version": FORMAT_VERSION,
-                "files": {f: _sha256(tmp / f) for f in files}}
+        files = sorted(p.relative_to(tmp).as_posix() for p in tmp.rglob("*") if p.is_file())
+        meta = {
+            **meta,
+            "format_version": FORMAT_VERSION,
+            "files": {f: _sha256(tmp / f) for f in files},
+        }
         (tmp / META).write_text(json.dumps(meta, indent=2, sort_keys=True) + "\n", "utf-8")
         old = None
         if target.exists():
@@ -209,8 +222,7 @@ def load_skops(path: Path) -> Any:
     refused = sorted(skops_types(path) - set(TRUSTED_SKOPS_TYPES))
     if refused:
         raise ModelError(
-            f"{path}: refusing to load: it names types outside eventclf's trusted list: "
-            f"{refused}"
+            f"{path}: refusing to load: it names types outside eventclf's trusted list: {refused}"
         )
     try:
         untrusted = sio.get_untrusted_types(file=path)

@@ -45,15 +45,24 @@ class TaggedArticle:
         out: dict[str, Any] = {
             "id": self.id,
             "events": [
-                {"label": e.label, "score": round(e.score, 6), "start": e.start, "end": e.end,
-                 "text": e.text}
+                {
+                    "label": e.label,
+                    "score": round(e.score, 6),
+                    "start": e.start,
+                    "end": e.end,
+                    "text": e.text,
+                }
                 for e in self.events
             ],
         }
         if all_sentences:
             out["sentences"] = [
-                {"start": s.start, "end": s.end, "text": s.text,
-                 "scores": {k: round(v, 6) for k, v in s.scores.items()}}
+                {
+                    "start": s.start,
+                    "end": s.end,
+                    "text": s.text,
+                    "scores": {k: round(v, 6) for k, v in s.scores.items()},
+                }
                 for s in self.sentences
             ]
         return out
@@ -135,8 +144,7 @@ class Tagger:
             text = item.get("text")
             if not isinstance(text, str):
                 raise EventclfError(
-                    f"input #{index}: field 'text' must be a string, found "
-                    f"{type(text).__name__}"
+                    f"input #{index}: field 'text' must be a string, found {type(text).__name__}"
                 )
             return str(item.get("id", index)), text
         raise TypeError(f"cannot tag a {type(item).__name__}; expected str, Article or mapping")
@@ -149,16 +157,18 @@ class Tagger:
         hits = proba >= self.thresholds
         names = self.labels.names
         row = 0
-        for art_id, text, bounds in pending:
+        for art_id, _, bounds in pending:
             events: list[TaggedEvent] = []
             sentences: list[ScoredSentence] = []
             for s, e in bounds:
                 for j in np.flatnonzero(hits[row]):
                     events.append(TaggedEvent(names[j], float(proba[row, j]), s, e, texts[row]))
                 if with_sentences:
-                    sentences.append(ScoredSentence(
-                        s, e, texts[row], {n: float(proba[row, j]) for j, n in enumerate(names)}
-                    ))
+                    sentences.append(
+                        ScoredSentence(
+                            s, e, texts[row], {n: float(proba[row, j]) for j, n in enumerate(names)}
+                        )
+                    )
                 row += 1
             yield TaggedArticle(art_id, events, sentences)
 

@@ -74,11 +74,15 @@ def train(
     thresholds = [ev.threshold] * len(labels)
     if ev.thresholds == "tune":
         if dev is None:
-            notes.append("no dev split: thresholds fixed at %.2f instead of tuned" % ev.threshold)
+            notes.append(f"no dev split: thresholds fixed at {ev.threshold:.2f} instead of tuned")
         else:
             thresholds, tune_notes = tune_thresholds(
-                dev[1], backend.predict_proba(dev[0]), low=ev.min_threshold,
-                high=ev.max_threshold, default=ev.threshold, names=labels.names,
+                dev[1],
+                backend.predict_proba(dev[0]),
+                low=ev.min_threshold,
+                high=ev.max_threshold,
+                default=ev.threshold,
+                names=labels.names,
             )
             notes += tune_notes
     for note in notes:
@@ -93,9 +97,15 @@ def train(
             if name in dd:
                 s_texts, s_y, s_ids = _matrix(dd[name])
                 metrics |= write_report(
-                    eval_dir, split=name, texts=s_texts, ids=s_ids, y_true=s_y,
-                    proba=backend.predict_proba(s_texts), thresholds=thresholds,
-                    labels=labels, title=f"{cfg.name}: {name} split",
+                    eval_dir,
+                    split=name,
+                    texts=s_texts,
+                    ids=s_ids,
+                    y_true=s_y,
+                    proba=backend.predict_proba(s_texts),
+                    thresholds=thresholds,
+                    labels=labels,
+                    title=f"{cfg.name}: {name} split",
                 )
         (tmp / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n", "utf-8")
         (tmp / "config.yaml").write_text(
@@ -125,8 +135,12 @@ def train(
 
 
 def model_card(
-    cfg: RunConfig, labels: LabelSet, thresholds: list[float], metrics: dict[str, Any],
-    report: DatasetReport, notes: list[str],
+    cfg: RunConfig,
+    labels: LabelSet,
+    thresholds: list[float],
+    metrics: dict[str, Any],
+    report: DatasetReport,
+    notes: list[str],
 ) -> str:
     """The model directory's README.md."""
     sources = "\n".join(
@@ -156,7 +170,8 @@ A sentence carries a label when its score reaches the label's threshold
 {counts}
 
 Sentences marked unsure and left out: {report.unsure_dropped}. Near-duplicates removed from the
-evaluation side: {report.near_duplicates_removed}. Data fingerprint (SHA-256): `{report.fingerprint}`.
+evaluation side: {report.near_duplicates_removed}.
+Data fingerprint (SHA-256): `{report.fingerprint}`.
 
 ## Settings
 Backend `{cfg.model.backend}`: `{model}`; seed {cfg.training.seed}; sentence splitter

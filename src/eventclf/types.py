@@ -15,6 +15,7 @@ __all__ = [
     "TaggedEvent",
 ]
 
+
 @dataclass(frozen=True)
 class Span:
     """A character range ``[start, end)`` into an article's text."""

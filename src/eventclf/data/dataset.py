@@ -87,8 +87,12 @@ def _rows(cfg_json: str, report: ReadReport, counts: Counter[str]) -> Iterator[d
     drop = set(data.drop_quality)
     for src in data.sources:
         for article in read_all(
-            [src.path], format=src.format, labels=labels, offsets=src.offsets,
-            lenient=data.lenient, report=report,
+            [src.path],
+            format=src.format,
+            labels=labels,
+            offsets=src.offsets,
+            lenient=data.lenient,
+            report=report,
         ):
             counts["articles"] += 1
             quality = article.metadata.get("quality")
@@ -122,7 +126,11 @@ def _assign_groups(
         prev = signature.get(g, (0,) * len(row))
         signature[g] = tuple(max(a, b) for a, b in zip(prev, row, strict=True))
     seed = cfg.data.split_seed if cfg.data.split_seed is not None else cfg.training.seed
-    fractions = {"train": cfg.data.split.train, "dev": cfg.data.split.dev, "test": cfg.data.split.test}
+    fractions = {
+        "train": cfg.data.split.train,
+        "dev": cfg.data.split.dev,
+        "test": cfg.data.split.test,
+    }
     strata: dict[tuple[int, ...], list[str]] = defaultdict(list)
     for g, sig in signature.items():
         strata[sig].append(g)
@@ -135,8 +143,13 @@ def _assign_groups(
             n_total += 1
             # Largest deficit in this stratum first, then overall: proportional allocation
             # even when strata are small.
-            name = max(SPLITS, key=lambda s: (round(fractions[s] * n - taken[s], 9),
-                                              fractions[s] * n_total - total[s]))
+            name = max(
+                SPLITS,
+                key=lambda s: (
+                    round(fractions[s] * n - taken[s], 9),
+                    fractions[s] * n_total - total[s],
+                ),
+            )
             taken[name] += 1
             total[name] += 1
             assigned[g] = name

@@ -15,8 +15,8 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from eventclf.data.records import Loc, ReadReport, make_article, make_sentence_row
 from eventclf.data.readers import Item, _list_of_objects, iter_json_lines
+from eventclf.data.records import Loc, ReadReport, make_article, make_sentence_row
 from eventclf.errors import DataError
 from eventclf.labels import LabelSet
 
@@ -74,7 +74,9 @@ def resolve_offsets(
         if converted is None:
             raise loc.error(
                 "offsets fall inside a character or outside the text when read as UTF-16 "
-                "code units", field="offsets", expected="UTF-16 offsets (offsets: utf16)",
+                "code units",
+                field="offsets",
+                expected="UTF-16 offsets (offsets: utf16)",
             )
         return converted
     if converted is None or converted == spans:
@@ -89,9 +91,11 @@ def resolve_offsets(
         return spans
     raise loc.error(
         "the text has characters outside the Basic Multilingual Plane (e.g. emoji), and the "
-        "spans fit both as Python offsets and as UTF-16 code units" if as_cp else
-        "the spans fit neither as Python offsets nor as UTF-16 code units",
-        field="offsets", expected="offsets: codepoints or offsets: utf16 set explicitly",
+        "spans fit both as Python offsets and as UTF-16 code units"
+        if as_cp
+        else "the spans fit neither as Python offsets nor as UTF-16 code units",
+        field="offsets",
+        expected="offsets: codepoints or offsets: utf16 set explicitly",
     )
 
 
@@ -104,13 +108,16 @@ def _pick_annotation(task: dict[str, Any], loc: Loc) -> dict[str, Any]:
         anns = task.get("completions")  # exports from Label Studio < 1.0
     if not isinstance(anns, list):
         raise loc.error(
-            "task has no annotations list", field="annotations",
-            expected="a list of annotations", found=anns,
+            "task has no annotations list",
+            field="annotations",
+            expected="a list of annotations",
+            found=anns,
         )
     done = [a for a in anns if isinstance(a, dict) and not a.get("was_cancelled")]
     if not done:
         raise loc.error(
-            "task has no completed annotation", field="annotations",
+            "task has no completed annotation",
+            field="annotations",
             expected="at least one annotation that was not cancelled",
             hint="use --lenient to skip unannotated tasks",
         )
@@ -146,8 +153,10 @@ def _labelstudio_task(
             names = value.get("labels")
             if not isinstance(names, list) or not names:
                 raise loc.error(
-                    "span has no labels", field=f"{field}.labels",
-                    expected="a non-empty list of label names", found=names,
+                    "span has no labels",
+                    field=f"{field}.labels",
+                    expected="a non-empty list of label names",
+                    found=names,
                 )
             for name in names:
                 spans.append((value.get("start"), value.get("end"), name, value.get("text")))
@@ -155,8 +164,14 @@ def _labelstudio_task(
         meta = {k: v for k, v in data.items() if k != "text" and isinstance(k, str)}
         meta["labelstudio_annotation_id"] = ann.get("id")
         return make_article(
-            loc=loc, article_id=task.get("id"), text=text, spans=spans, metadata=meta,
-            labels=labels, report=report, spans_field="annotations.result",
+            loc=loc,
+            article_id=task.get("id"),
+            text=text,
+            spans=spans,
+            metadata=meta,
+            labels=labels,
+            report=report,
+            spans_field="annotations.result",
         )
     except DataError as exc:
         return exc
@@ -177,7 +192,10 @@ def read_labelstudio(
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
         yield DataError(
-            "bytes that are not UTF-8", file=name, line=line, expected="UTF-8 text",
+            "bytes that are not UTF-8",
+            file=name,
+            line=line,
+            expected="UTF-8 text",
             found=f"byte {raw[exc.start]:#04x}",
         )
         return
@@ -186,7 +204,10 @@ def read_labelstudio(
         return
     except json.JSONDecodeError as exc:
         yield DataError(
-            "invalid JSON", file=name, line=exc.lineno, expected="a Label Studio JSON export",
+            "invalid JSON",
+            file=name,
+            line=exc.lineno,
+            expected="a Label Studio JSON export",
             found=exc.msg,
         )
         return
@@ -194,7 +215,9 @@ def read_labelstudio(
         doc = [doc]  # a single task
     if not isinstance(doc, list):
         yield DataError(
-            "not a Label Studio export", file=name, expected="a JSON list of tasks",
+            "not a Label Studio export",
+            file=name,
+            expected="a JSON list of tasks",
             found=type(doc).__name__,
         )
         return
@@ -215,8 +238,10 @@ def _doccano_spans(rec: dict[str, Any], loc: Loc) -> list[RawSpan]:
     for i, item in enumerate(rec["label"]):
         if not (isinstance(item, list) and len(item) == 3):
             raise loc.error(
-                "span is not [start, end, label]", field=f"label[{i}]",
-                expected="[start, end, label]", found=item,
+                "span is not [start, end, label]",
+                field=f"label[{i}]",
+                expected="[start, end, label]",
+                found=item,
             )
         spans.append((item[0], item[1], item[2], None))
     return spans
@@ -235,11 +260,14 @@ def read_doccano(
         rec_id = rec.get("id")
         loc = loc.with_record(str(rec_id) if rec_id is not None else None)
         text = rec.get("text", rec.get("data"))
-        meta = {k: v for k, v in rec.items() if k not in ("id", "text", "data", "label", "entities")}
+        meta = {
+            k: v for k, v in rec.items() if k not in ("id", "text", "data", "label", "entities")
+        }
         try:
             if "entities" not in rec and "label" not in rec:
                 raise loc.error(
-                    "record has neither label nor entities", field="label",
+                    "record has neither label nor entities",
+                    field="label",
                     expected='"label": [[start, end, "LABEL"], ...] or "entities": [...]',
                 )
             raw_label = rec.get("label")
@@ -250,21 +278,32 @@ def read_doccano(
                 and raw_label
             ):
                 yield make_sentence_row(
-                    loc=loc, row_id=str(rec_id) if rec_id is not None else
-                    f"{path.stem}:{loc.line}", text=text, row_labels=raw_label,
-                    metadata=meta, labels=labels, report=report,
+                    loc=loc,
+                    row_id=str(rec_id) if rec_id is not None else f"{path.stem}:{loc.line}",
+                    text=text,
+                    row_labels=raw_label,
+                    metadata=meta,
+                    labels=labels,
+                    report=report,
                 )
                 continue
             if "entities" not in rec and not isinstance(raw_label, list):
                 raise loc.error(
-                    "label is not a list", field="label",
-                    expected="[[start, end, LABEL], ...]", found=raw_label,
+                    "label is not a list",
+                    field="label",
+                    expected="[[start, end, LABEL], ...]",
+                    found=raw_label,
                 )
             spans = resolve_offsets(text, _doccano_spans(rec, loc), offsets, loc, has_text=False)
             field = "entities" if "entities" in rec else "label"
             yield make_article(
-                loc=loc, article_id=rec_id if rec_id is not None else f"{path.stem}:{loc.line}",
-                text=text, spans=spans, metadata=meta, labels=labels, report=report,
+                loc=loc,
+                article_id=rec_id if rec_id is not None else f"{path.stem}:{loc.line}",
+                text=text,
+                spans=spans,
+                metadata=meta,
+                labels=labels,
+                report=report,
                 spans_field=field,
             )
         except DataError as exc:
@@ -289,21 +328,24 @@ def _read_text(path: Path) -> str:
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
         raise DataError(
-            "bytes that are not UTF-8", file=str(path), line=line, expected="UTF-8 text",
-            found=f"byte {raw[exc.start]:#04x}", hint="re-save the file as UTF-8",
+            "bytes that are not UTF-8",
+            file=str(path),
+            line=line,
+            expected="UTF-8 text",
+            found=f"byte {raw[exc.start]:#04x}",
+            hint="re-save the file as UTF-8",
         ) from None
     return text[1:] if text.startswith("\ufeff") else text
 
 
-def _brat_document(
-    txt: Path, ann: Path, labels: LabelSet | None, report: ReadReport
-) -> Item:
+def _brat_document(txt: Path, ann: Path, labels: LabelSet | None, report: ReadReport) -> Item:
     try:
         if not txt.exists():
             return DataError("brat text file not found", file=str(txt), expected="NAME.txt")
         if not ann.exists():
             return DataError(
-                "brat annotation file not found", file=str(ann),
+                "brat annotation file not found",
+                file=str(ann),
                 expected=f"{ann.name} beside {txt.name}",
             )
         text = _read_text(txt)
@@ -315,7 +357,8 @@ def _brat_document(
             parts = line.split("\t")
             if len(parts) < 2 or " " not in parts[1]:
                 raise loc.error(
-                    "malformed text-bound annotation", expected="Tn<TAB>TYPE START END<TAB>text",
+                    "malformed text-bound annotation",
+                    expected="Tn<TAB>TYPE START END<TAB>text",
                     found=line,
                 )
             label, _, offsets = parts[1].partition(" ")
@@ -324,23 +367,35 @@ def _brat_document(
                 bounds = frag.split()
                 if len(bounds) != 2 or not all(b.isdigit() for b in bounds):
                     raise loc.error(
-                        "malformed offsets", field=parts[0], expected="START END[;START END]",
+                        "malformed offsets",
+                        field=parts[0],
+                        expected="START END[;START END]",
                         found=offsets,
                     )
                 fragments.append((int(bounds[0]), int(bounds[1])))
             claimed = parts[2] if len(parts) > 2 else None
             if claimed is not None:
                 pieces = [text[s:e] for s, e in fragments]
-                if all(0 <= s < e <= len(text) for s, e in fragments) and " ".join(pieces) != claimed:
+                if (
+                    all(0 <= s < e <= len(text) for s, e in fragments)
+                    and " ".join(pieces) != claimed
+                ):
                     raise loc.error(
-                        "span text disagrees with its offsets", field=parts[0],
-                        expected=repr(" ".join(pieces)), found=claimed,
+                        "span text disagrees with its offsets",
+                        field=parts[0],
+                        expected=repr(" ".join(pieces)),
+                        found=claimed,
                     )
             # A discontinuous span labels each of its fragments.
             spans.extend((s, e, label, None) for s, e in fragments)
         return make_article(
-            loc=Loc(str(ann), None), article_id=txt.stem, text=text, spans=spans,
-            metadata={"brat_file": txt.name}, labels=labels, report=report,
+            loc=Loc(str(ann), None),
+            article_id=txt.stem,
+            text=text,
+            spans=spans,
+            metadata={"brat_file": txt.name},
+            labels=labels,
+            report=report,
             spans_field="T",
         )
     except DataError as exc:

@@ -36,8 +36,13 @@ def label_article(
         assert article.sentence_labels is not None
         return [
             LabelledSentence(
-                article_id=article.id, group=article.group, sentence_index=0, start=0,
-                end=len(text), text=text, labels=article.sentence_labels,
+                article_id=article.id,
+                group=article.group,
+                sentence_index=0,
+                start=0,
+                end=len(text),
+                text=text,
+                labels=article.sentence_labels,
                 unsure=bool(article.unsure),
             )
         ]
@@ -69,8 +74,14 @@ def label_article(
                 unsure[i] = True
     return [
         LabelledSentence(
-            article_id=article.id, group=article.group, sentence_index=i, start=s, end=e,
-            text=text[s:e], labels=tuple(sorted(labels[i])), unsure=unsure[i],
+            article_id=article.id,
+            group=article.group,
+            sentence_index=i,
+            start=s,
+            end=e,
+            text=text[s:e],
+            labels=tuple(sorted(labels[i])),
+            unsure=unsure[i],
         )
         for i, (s, e) in enumerate(bounds)
     ]

@@ -80,8 +80,7 @@ def _sniff_jsonl(path: Path) -> str:
     except (OSError, ValueError, RecursionError):
         return "jsonl"  # the native reader reports the problem with its line number
     if isinstance(first, dict) and (
-        "entities" in first
-        or (isinstance(first.get("label"), list) and "labels" not in first)
+        "entities" in first or (isinstance(first.get("label"), list) and "labels" not in first)
     ):
         return "doccano"
     return "jsonl"
@@ -116,8 +115,10 @@ def read_articles(
         yield item
     if yielded == 0 and report.skipped:
         raise DataError(
-            f"every record is bad ({len(report.skipped)} skipped)", file=str(path),
-            expected="at least one valid record", found=str(report.skipped[0]),
+            f"every record is bad ({len(report.skipped)} skipped)",
+            file=str(path),
+            expected="at least one valid record",
+            found=str(report.skipped[0]),
         )
 
 
@@ -147,8 +148,11 @@ def _scan(
         if isinstance(item, Article) and not item.is_sentence:
             if item.id in seen_ids:
                 item = DataError(
-                    "duplicate article id", file=item.origin.rsplit(":", 1)[0] or str(p),
-                    line=_line_of(item.origin), record=item.id, field="id",
+                    "duplicate article id",
+                    file=item.origin.rsplit(":", 1)[0] or str(p),
+                    line=_line_of(item.origin),
+                    record=item.id,
+                    field="id",
                     expected="ids unique within the input",
                 )
             else:
@@ -199,8 +203,10 @@ def read_all(
                 raise DataErrors(errors, limit=max_errors, more=True)
         if lenient and bad and not good:
             raise DataError(
-                f"every record is bad ({bad} skipped)", file=str(path),
-                expected="at least one valid record", found=str(report.skipped[-bad]),
+                f"every record is bad ({bad} skipped)",
+                file=str(path),
+                expected="at least one valid record",
+                found=str(report.skipped[-bad]),
             )
     if errors:
         raise DataErrors(errors, limit=max_errors, more=False)
@@ -230,7 +236,8 @@ def iter_json_lines(path: Path) -> Iterator[tuple[Loc, Any] | DataError]:
                 line = raw.decode("utf-8")
             except UnicodeDecodeError as exc:
                 yield loc.error(
-                    "bytes that are not UTF-8", expected="UTF-8 text",
+                    "bytes that are not UTF-8",
+                    expected="UTF-8 text",
                     found=f"byte {raw[exc.start]:#04x} at column {exc.start + 1}",
                     hint="re-save the file as UTF-8",
                 )
@@ -243,13 +250,12 @@ def iter_json_lines(path: Path) -> Iterator[tuple[Loc, Any] | DataError]:
                 yield loc.error("JSON nested too deeply", expected="one JSON object per line")
                 continue
             except ValueError as exc:
-                yield loc.error(
-                    "invalid JSON", expected="one JSON object per line", found=str(exc)
-                )
+                yield loc.error("invalid JSON", expected="one JSON object per line", found=str(exc))
                 continue
             if not isinstance(value, dict):
                 yield loc.error(
-                    "record is not a JSON object", expected="one JSON object per line",
+                    "record is not a JSON object",
+                    expected="one JSON object per line",
                     found=type(value).__name__,
                 )
                 continue
@@ -262,7 +268,8 @@ def _native_record(
     has_spans, has_labels = "annotations" in rec, "labels" in rec
     if has_spans and has_labels:
         raise loc.error(
-            "record has both annotations and labels", field="annotations",
+            "record has both annotations and labels",
+            field="annotations",
             expected="an article with span annotations or a sentence row with labels",
         )
     if has_labels:
@@ -279,7 +286,8 @@ def _native_record(
         )
     if not has_spans:
         raise loc.error(
-            "record has neither annotations nor labels", field="annotations",
+            "record has neither annotations nor labels",
+            field="annotations",
             expected='"annotations": [{"start", "end", "label"}] ([] for no event), '
             'or "labels": [...] for a sentence row',
         )
@@ -306,8 +314,10 @@ def _list_of_objects(value: object, loc: Loc, field: str) -> list[dict[str, Any]
     for i, item in enumerate(value):
         if not isinstance(item, dict):
             raise loc.error(
-                "not an object", field=f"{field}[{i}]",
-                expected='{"start": int, "end": int, ...}', found=item,
+                "not an object",
+                field=f"{field}[{i}]",
+                expected='{"start": int, "end": int, ...}',
+                found=item,
             )
     return value
 
@@ -342,8 +352,12 @@ def _read_csv(
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
         yield DataError(
-            "bytes that are not UTF-8", file=name, line=line, expected="UTF-8 text",
-            found=f"byte {data[exc.start]:#04x}", hint="re-save the file as UTF-8",
+            "bytes that are not UTF-8",
+            file=name,
+            line=line,
+            expected="UTF-8 text",
+            found=f"byte {data[exc.start]:#04x}",
+            hint="re-save the file as UTF-8",
         )
         return
     reader = csv.DictReader(io.StringIO(content, newline=""))
@@ -357,8 +371,11 @@ def _read_csv(
     missing = [c for c in ("text", "labels") if c not in header]
     if missing:
         yield DataError(
-            f"CSV header lacks column(s) {missing}", file=name, line=1,
-            expected="a header with at least text,labels", found=",".join(header),
+            f"CSV header lacks column(s) {missing}",
+            file=name,
+            line=1,
+            expected="a header with at least text,labels",
+            found=",".join(header),
         )
         return
     while True:
@@ -372,8 +389,9 @@ def _read_csv(
         loc = Loc(name, reader.line_num)
         if None in row:
             yield loc.error(
-                "row has more cells than the header", expected=f"{len(header)} cells",
-                found=f"{len(header) + len(row[None])} cells",  # type: ignore[index]
+                "row has more cells than the header",
+                expected=f"{len(header)} cells",
+                found=f"{len(header) + len(row[None])} cells",
             )
             continue
         raw_labels = row.get("labels") or ""

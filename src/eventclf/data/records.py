@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 from eventclf.errors import DataError
 from eventclf.labels import LabelSet
@@ -73,7 +73,9 @@ def check_text(value: object, loc: Loc, field: str = "text") -> str:
         raise loc.error("missing text", field=field, expected="a non-empty string")
     if not isinstance(value, str):
         raise loc.error(
-            "text is not a string", field=field, expected="a non-empty string",
+            "text is not a string",
+            field=field,
+            expected="a non-empty string",
             found=type(value).__name__,
         )
     if not value.strip():
@@ -81,25 +83,28 @@ def check_text(value: object, loc: Loc, field: str = "text") -> str:
     return value
 
 
-def check_span(
-    start: object, end: object, text: str, loc: Loc, field: str
-) -> tuple[int, int]:
+def check_span(start: object, end: object, text: str, loc: Loc, field: str) -> tuple[int, int]:
     """Validate ``[start, end)`` against ``text``; return it as ints."""
     for name, value in (("start", start), ("end", end)):
         if not _is_int(value):
             raise loc.error(
-                f"span {name} is not an integer", field=f"{field}.{name}",
-                expected="an integer character offset", found=value,
+                f"span {name} is not an integer",
+                field=f"{field}.{name}",
+                expected="an integer character offset",
+                found=value,
             )
-    assert isinstance(start, int) and isinstance(end, int)  # narrowed above
+    start, end = cast(int, start), cast(int, end)  # checked above
     if start >= end:
         raise loc.error(
-            "span start is not before its end", field=field,
-            expected="start < end", found=f"start={start}, end={end}",
+            "span start is not before its end",
+            field=field,
+            expected="start < end",
+            found=f"start={start}, end={end}",
         )
     if start < 0 or end > len(text):
         raise loc.error(
-            "span offsets fall outside the text", field=field,
+            "span offsets fall outside the text",
+            field=field,
             expected=f"0 <= start < end <= {len(text)} (the text's length)",
             found=f"start={start}, end={end}",
         )
@@ -113,24 +118,25 @@ def check_label(label: object, labels: LabelSet | None, loc: Loc, field: str) ->
         )
     if labels is not None and label not in labels:
         raise loc.error(
-            f"unknown label {label!r}", field=field,
+            f"unknown label {label!r}",
+            field=field,
             expected=f"one of {list(labels.names)}",
             hint="add it to data.labels in the config, or fix the record",
         )
     return label
 
 
-def check_span_text(
-    claimed: object, start: int, end: int, text: str, loc: Loc, field: str
-) -> None:
+def check_span_text(claimed: object, start: int, end: int, text: str, loc: Loc, field: str) -> None:
     """Where a format stores the span's text too, it must agree with the offsets."""
     if claimed is None:
         return
     actual = text[start:end]
     if not isinstance(claimed, str) or claimed != actual:
         raise loc.error(
-            "span text disagrees with its offsets", field=field,
-            expected=f"{actual!r} (text[{start}:{end}])", found=claimed,
+            "span text disagrees with its offsets",
+            field=field,
+            expected=f"{actual!r} (text[{start}:{end}])",
+            found=claimed,
         )
 
 
@@ -143,9 +149,7 @@ def dedupe_annotations(
         if ann in seen:
             if report is not None:
                 report.duplicate_spans += 1
-                report.note(
-                    f"{loc}: duplicate span {ann.start}-{ann.end} {ann.label!r} kept once"
-                )
+                report.note(f"{loc}: duplicate span {ann.start}-{ann.end} {ann.label!r} kept once")
             continue
         seen[ann] = None
     return tuple(sorted(seen, key=lambda a: (a.start, a.end, a.label)))
@@ -168,7 +172,9 @@ def make_article(
         article_id = str(article_id)
     if not isinstance(article_id, str) or not article_id.strip():
         raise loc.error(
-            "missing or empty article id", field="id", expected="a non-empty string",
+            "missing or empty article id",
+            field="id",
+            expected="a non-empty string",
             found=article_id,
         )
     loc = loc.with_record(article_id)
@@ -209,8 +215,10 @@ def make_sentence_row(
     body = check_text(text, loc)
     if not isinstance(row_labels, list):
         raise loc.error(
-            "labels is not a list", field="labels",
-            expected='a list of label names ([] for no event)', found=row_labels,
+            "labels is not a list",
+            field="labels",
+            expected="a list of label names ([] for no event)",
+            found=row_labels,
         )
     names = [check_label(x, labels, loc, f"labels[{i}]") for i, x in enumerate(row_labels)]
     if len(set(names)) != len(names) and report is not None:
@@ -218,9 +226,7 @@ def make_sentence_row(
         report.note(f"{loc}: repeated label in labels kept once")
     ordered = tuple(dict.fromkeys(names))
     if group is not None and not isinstance(group, str | int):
-        raise loc.error(
-            "doc_id is not a string", field="doc_id", expected="a string", found=group
-        )
+        raise loc.error("doc_id is not a string", field="doc_id", expected="a string", found=group)
     return Article(
         id=row_id,
         text=body,

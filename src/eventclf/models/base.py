@@ -18,6 +18,7 @@ class Backend(Protocol):
     """A multi-label sentence scorer: ``predict_proba`` columns follow the label set."""
 
     name: ClassVar[str]
+
     #: Files (relative to the model folder) that :meth:`load` reads; all are checksummed.
     def fit(
         self,

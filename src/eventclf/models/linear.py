@@ -13,8 +13,8 @@ tokens counts) @ (tokens x n-grams counts). Same numbers, a dictionary lookup pe
 
 from __future__ import annotations
 
+import itertools
 import json
-import math
 import re
 from collections import Counter
 from collections.abc import Sequence
@@ -97,7 +97,7 @@ class NgramFeatures:
         grams = list(toks) if lo <= 1 <= hi else []
         for n in range(max(lo, 2), hi + 1):
             if n == 2:
-                grams += [f"{a} {b}" for a, b in zip(toks, toks[1:])]
+                grams += [f"{a} {b}" for a, b in itertools.pairwise(toks)]
             else:
                 grams += [" ".join(toks[i : i + n]) for i in range(len(toks) - n + 1)]
         return grams
@@ -150,8 +150,11 @@ class NgramFeatures:
             cols += [local.setdefault(t, len(local)) for t in self._char_tokens(text)]
             indptr.append(len(cols))
         counts = sp.csr_matrix(
-            (np.ones(len(cols)), np.asarray(cols, dtype=np.int64),
-             np.asarray(indptr, dtype=np.int64)),
+            (
+                np.ones(len(cols)),
+                np.asarray(cols, dtype=np.int64),
+                np.asarray(indptr, dtype=np.int64),
+            ),
             shape=(len(texts), len(local)),
         )
         grams = [self._grams_of(t) for t in local]
@@ -241,7 +244,9 @@ class LinearBackend:
         self.coef_ = coef
         self.intercept_ = intercept
         self.word_coef_ = np.ascontiguousarray(coef[:, :n_word].T)
-        self.char_coef_ = np.ascontiguousarray(coef[:, n_word:].T) if coef.shape[1] > n_word else None
+        self.char_coef_ = (
+            np.ascontiguousarray(coef[:, n_word:].T) if coef.shape[1] > n_word else None
+        )
 
     # --- prediction -------------------------------------------------------------------------
 
@@ -261,7 +266,8 @@ class LinearBackend:
 
     def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
         z = self.decision_function(texts)
-        return 1.0 / (1.0 + np.exp(-z))
+        proba: np.ndarray = 1.0 / (1.0 + np.exp(-z))
+        return proba
 
     # --- persistence (skops + JSON, no pickle) ----------------------------------------------
 
