@@ -193,3 +193,15 @@ def test_console_script_on_the_seed_article(model: Path) -> None:
     rec = json.loads(proc.stdout)
     text = seed.read_text("utf-8")
     assert all(text[e["start"] : e["end"]] == e["text"] for e in rec["events"])
+    # The events sit on the annotated sentences, with their exact offsets.
+    gold_rows = shared_path("seeds", "russia-arms-central-asia.sentences.jsonl").read_text("utf-8")
+    gold = {
+        (g["start"], g["end"]): set(g["labels"]) for g in map(json.loads, gold_rows.splitlines())
+    }
+    found = {(e["start"], e["end"], e["label"]) for e in rec["events"]}
+    right = {f for f in found if f[2] in gold.get(f[:2], set())}
+    assert len(right) >= 0.8 * len(found), sorted(found - right)
+    for label in ("arms_sale", "military_exercise", "threat_statement"):
+        wanted = {k for k, v in gold.items() if label in v}
+        hits = {f[:2] for f in right if f[2] == label}
+        assert len(hits) >= len(wanted) / 2, (label, sorted(wanted - hits))

@@ -28,12 +28,19 @@ from eventclf.errors import EventclfError
 __all__ = ["DatasetReport", "build", "build_dataset", "data_fingerprint", "normalise"]
 
 SPLITS = ("train", "dev", "test")
+_ROWS_VERSION = "2"  # bump when _rows changes what it yields
 _NON_WORD = re.compile(r"[\W_]+")
 
 
 def normalise(text: str) -> str:
-    """The key near-duplicates share: lower case, punctuation and spacing removed."""
+    """The text near-duplicates share: lower case, punctuation and spacing removed."""
     return _NON_WORD.sub(" ", text.lower()).strip()
+
+
+def _key(text: str) -> str:
+    """A short digest of the normalised text (empty for text with no word in it)."""
+    norm = normalise(text)
+    return hashlib.blake2b(norm.encode(), digest_size=8).hexdigest() if norm else ""
 
 
 @dataclass
@@ -110,6 +117,7 @@ def _rows(cfg_json: str, report: ReadReport, counts: Counter[str]) -> Iterator[d
                     "start": sent.start,
                     "end": sent.end,
                     "fixed_split": src.split or "",
+                    "dedupe_key": _key(sent.text),
                 }
 
 
@@ -180,10 +188,15 @@ def build(
             "start": datasets.Value("int64"),
             "end": datasets.Value("int64"),
             "fixed_split": datasets.Value("string"),
+            "dedupe_key": datasets.Value("string"),
         }
     )
     cfg_json = json.dumps(cfg.dump(), sort_keys=True)
-    fingerprint = hashlib.sha256((cfg_json + report.fingerprint).encode()).hexdigest()[:32]
+    # The cache key: config, data bytes, the columns, and the code that makes the rows.
+    from eventclf import __version__
+
+    key = "\x1f".join([cfg_json, report.fingerprint, repr(features), __version__, _ROWS_VERSION])
+    fingerprint = hashlib.sha256(key.encode()).hexdigest()[:32]
     counts: Counter[str] = Counter()
     bars = datasets.is_progress_bar_enabled()
     datasets.disable_progress_bars()
@@ -214,7 +227,7 @@ def build(
     groups, rows, fixed = full["group"], full["labels"], full["fixed_split"]
     assignment = _assign_groups(groups, rows, fixed, cfg)
     split_of = [assignment[g] for g in groups]
-    keys = [normalise(t) for t in full["text"]] if cfg.data.dedupe_across_splits else None
+    keys = list(full["dedupe_key"]) if cfg.data.dedupe_across_splits else None
     seen: set[str] = set()
     out = {}
     for name in SPLITS:
@@ -246,6 +259,7 @@ def build_dataset(
     """``datasets.DatasetDict`` with the config's splits (train, dev, test where non-empty).
 
     Columns: ``text``, ``labels`` (multi-hot in label-set order), ``article_id``,
-    ``group``, ``sentence_index``, ``start``, ``end``, ``fixed_split``.
+    ``group``, ``sentence_index``, ``start``, ``end``, ``fixed_split``, ``dedupe_key``
+    (a digest of the normalised text, for near-duplicate checks).
     """
     return build(config, overrides, cache_dir=cache_dir)[0]
