@@ -178,7 +178,12 @@ def cmd_train(args: argparse.Namespace) -> int:
     from eventclf.training import train
 
     path = train(
-        args.config, _parse_sets(args.set), output_dir=args.output, overwrite=args.overwrite
+        args.config,
+        _parse_sets(args.set),
+        output_dir=args.output,
+        overwrite=args.overwrite,
+        resume=args.resume,
+        progress=not args.quiet and sys.stderr.isatty(),
     )
     print(f"model saved to {path}", file=sys.stderr)
     _print_info(path, sys.stdout)
@@ -346,7 +351,7 @@ def cmd_predict(args: argparse.Namespace) -> int:
 
     from eventclf.predict import load
 
-    tagger = load(args.model)
+    tagger = load(args.model, device=args.device, quantize=args.int8)
     errors: list[str] = []
     pending_texts: deque[str] = deque()  # tag_many keeps input order
 
@@ -429,6 +434,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--output", "-o", help="model directory (default: training.output_dir)")
     p.add_argument("--overwrite", action="store_true", help="replace an existing model")
+    p.add_argument("--resume", action="store_true",
+                   help="continue a transformer run from its last checkpoint (training.run_dir)")
     p.add_argument("--quiet", "-q", action="store_true")
     p.set_defaults(func=cmd_train)
 
@@ -458,6 +465,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--all-sentences", action="store_true", help="add every sentence's scores")
     p.add_argument("--batch-size", type=int, default=1024)
     p.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
+    p.add_argument("--device", choices=["cpu", "cuda"], help="transformer models: where to run")
+    p.add_argument("--int8", action="store_true",
+                   help="transformer models on the CPU: int8 dynamic quantisation (faster)")
     p.set_defaults(func=cmd_predict)
 
     p = sub.add_parser("info", help="show what a model is and how well it scored")

@@ -24,6 +24,7 @@ __all__ = [
     "DataConfig",
     "EvaluationConfig",
     "LinearModelConfig",
+    "TransformerModelConfig",
     "RunConfig",
     "Source",
     "TrainingConfig",
@@ -144,13 +145,47 @@ class LinearModelConfig(_Strict):
         return value
 
 
-ModelConfig = Annotated[LinearModelConfig, Field(discriminator="backend")]
+class TransformerModelConfig(_Strict):
+    """A fine-tuned encoder with a multi-label (sigmoid) classification head."""
+
+    backend: Literal["transformer"] = "transformer"
+    #: "minilm" (the packaged all-MiniLM-L6-v2), a local model folder, or a hub name.
+    base: str = "minilm"
+    #: "finetune": train the whole encoder; "frozen": mean-pooled embeddings + a linear head.
+    mode: Literal["finetune", "frozen"] = "finetune"
+    #: Tokens per sentence; longer sentences are truncated and counted.
+    max_length: int = Field(128, ge=8, le=4096)
+    epochs: float = Field(4.0, gt=0)
+    batch_size: int = Field(32, ge=1)
+    eval_batch_size: int = Field(128, ge=1)
+    gradient_accumulation_steps: int = Field(1, ge=1)
+    learning_rate: float = Field(5e-5, gt=0)
+    weight_decay: float = Field(0.01, ge=0)
+    #: Fraction of the training steps spent warming the learning rate up (then linear decay).
+    warmup_ratio: float = Field(0.1, ge=0, lt=1)
+    #: BCE positive-class weights: "balanced" (negatives/positives per label, capped) or null.
+    pos_weight: Literal["balanced"] | None = None
+    #: Stop after this many evaluations without a better dev macro-F1 (null: never).
+    early_stopping_patience: int | None = Field(2, ge=1)
+    #: Mixed precision: "auto" is bf16 (or fp16) on a GPU, fp32 on the CPU.
+    precision: Literal["auto", "fp32", "bf16", "fp16"] = "auto"
+    #: Regularisation of the frozen mode's logistic-regression head.
+    head_C: float = Field(4.0, gt=0)
+
+
+ModelConfig = Annotated[
+    LinearModelConfig | TransformerModelConfig, Field(discriminator="backend")
+]
 
 
 class TrainingConfig(_Strict):
     seed: int = 13
     #: Where the model directory goes (default: models/<config file stem>).
     output_dir: str | None = None
+    #: Working folder for checkpoints of long runs (default: runs/<config file stem>).
+    run_dir: str | None = None
+    #: Device for training: "auto" (a GPU when there is one), "cpu" or "cuda".
+    device: Literal["auto", "cpu", "cuda"] = "auto"
 
 
 class EvaluationConfig(_Strict):
@@ -225,7 +260,9 @@ def _format_validation(exc: ValidationError, where: str) -> str:
     lines = [f"{where}: invalid config"]
     for err in exc.errors():
         key = ".".join(str(p) for p in err["loc"] if not str(p).startswith("function-"))
-        key = key.replace(".linear.", ".").replace(".linear", "") if key else "<root>"
+        for tag in (".linear", ".transformer"):  # the discriminator's branch name
+            key = key.replace(tag + ".", ".").removesuffix(tag)
+        key = key or "<root>"
         if err["type"] == "extra_forbidden":
             lines.append(f"  - {key}: unknown key (check the spelling; see docs/config.md)")
         elif err["type"] == "missing":

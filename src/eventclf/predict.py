@@ -173,8 +173,12 @@ class Tagger:
             yield TaggedArticle(art_id, events, sentences)
 
 
-def load(model_dir: str | Path) -> Tagger:
-    """Load a model directory (checked first: checksums, format version, no pickles)."""
+def load(model_dir: str | Path, *, device: str | None = None, quantize: bool = False) -> Tagger:
+    """Load a model directory (checked first: checksums, format version, no pickles).
+
+    ``device`` ("cpu", "cuda"; default: a GPU when there is one) and ``quantize`` (int8
+    dynamic quantisation on the CPU) apply to the transformer backend.
+    """
     path = Path(model_dir)
     meta = verify_model_dir(path)
     try:
@@ -182,7 +186,11 @@ def load(model_dir: str | Path) -> Tagger:
         backend_cls = get_backend(meta["backend"])
     except EventclfError as exc:
         raise ModelError(f"{path}: {exc}") from None
-    backend = backend_cls.load(path / "model", meta.get("backend_info", {}))
+    backend = backend_cls.load(path / "model", meta.get("backend_info", {}), device=device)
+    if quantize:
+        if not hasattr(backend, "quantize"):
+            raise ModelError(f"{path}: the {meta['backend']!r} backend has no int8 mode")
+        backend.quantize()
     return Tagger(
         backend, labels, meta["thresholds"], splitter=meta.get("splitter", "rules"), meta=meta
     )

@@ -19,7 +19,7 @@ from eventclf.data.dataset import DatasetReport, build
 from eventclf.errors import ConfigError, ModelError
 from eventclf.evaluate import metrics_table, tune_thresholds, write_report
 from eventclf.labels import LabelSet
-from eventclf.models.base import get_backend
+from eventclf.models.base import RunContext, get_backend
 from eventclf.persistence import library_versions, write_model_dir
 
 __all__ = ["train"]
@@ -41,12 +41,16 @@ def train(
     output_dir: str | Path | None = None,
     overwrite: bool = False,
     cache_dir: str | None = None,
+    resume: bool = False,
+    progress: bool = False,
 ) -> Path:
     """Train the model a config describes and save it; return the model directory.
 
     ``overrides`` are dotted keys (``{"training.seed": 3}``), as ``--set`` on the CLI.
     The model goes to ``output_dir``, else ``training.output_dir``, else
     ``models/<config name>``; an existing directory is refused unless ``overwrite``.
+    ``resume`` continues a transformer run from its last checkpoint in ``training.run_dir``;
+    ``progress`` shows progress bars.
     """
     cfg = config if isinstance(config, RunConfig) else load_config(config, overrides)
     target = Path(output_dir or cfg.training.output_dir or Path("models") / cfg.name)
@@ -64,7 +68,13 @@ def train(
     texts, y, _ = _matrix(dd["train"])
     if not y.any():
         raise ConfigError("the training data has no labelled sentence; nothing to learn")
-    backend = backend_cls(cfg.model, seed=cfg.training.seed)  # type: ignore[call-arg]
+    context = RunContext(
+        run_dir=Path(cfg.training.run_dir or Path("runs") / cfg.name),
+        resume=resume,
+        device=cfg.training.device,
+        progress=progress,
+    )
+    backend = backend_cls(cfg.model, seed=cfg.training.seed, context=context)  # type: ignore[call-arg]
     dev = _matrix(dd["dev"]) if "dev" in dd else None
     backend.fit(texts, y, dev=(dev[0], dev[1]) if dev else None)
     fit_seconds = time.perf_counter() - started

