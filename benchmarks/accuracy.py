@@ -7,12 +7,16 @@ Run from the repository root::
 
 With no ``--model`` the script trains ``configs/linear.yaml`` and, when it exists and its
 backend's extra is installed, ``configs/transformer.yaml`` into a temporary folder (``--train``
-does that as well as measuring the ``--model`` directories). The tables go to
-``benchmarks/results/accuracy.md`` and stdout; the misclassified real-dev sentences of each
-model go to ``benchmarks/out/accuracy-real-dev-errors-<model>.jsonl`` (ignored by git). Data
+does that as well as measuring the ``--model`` directories; ``--config YAML``, repeatable,
+trains those configs instead). The linear model trains and is measured in about a minute on 2
+CPU cores; fine-tuning the transformer on CPU adds about 10 minutes, so for a quick run use
+``--config configs/linear.yaml`` or pass a transformer trained elsewhere with ``--model``.
+The tables go to ``benchmarks/results/accuracy.md`` and stdout; the misclassified real-dev
+sentences of each model go to ``benchmarks/out/accuracy-real-dev-errors-<model>.jsonl``
+(ignored by git). Data
 come from ``$EVENTCLF_SHARED`` (default: ``../shared`` beside the checkout); an absent file is
-reported as "skipped" and the rest still runs. A few minutes on 2 CPU cores for the linear
-model.
+reported as "skipped" and the rest still runs. When a model's training files have changed
+since it was trained, the header says so (its corpus-test figures are then suspect).
 
 What the figures mean (every F1 is 2PR / (P + R); "macro" is the unweighted mean over the
 three labels, a label with nothing predicted and nothing to find counting 0):
@@ -56,10 +60,12 @@ from importlib.metadata import version
 from pathlib import Path
 
 import numpy as np
+import yaml
 
 import eventclf
+from eventclf.data.dataset import data_fingerprint
 from eventclf.data.sentences import split_sentences
-from eventclf.evaluate import apply_thresholds, evaluation_rows, score
+from eventclf.evaluate import ALWAYS_DROP, STRICT_DROP, apply_thresholds, evaluation_rows, score
 from eventclf.labels import LabelSet
 from eventclf.predict import Tagger
 
@@ -176,7 +182,8 @@ def sentence_set(
         sec.metrics[m.name] = score(y, pred, labels)
         if base_rows is None:
             base_rows = texts, y, ids
-            sec.notes.append(f"{len(texts)} sentences; {dropped} left out ({_drop_note(quality)})")
+            why = _drop_note(quality, strict)
+            sec.notes.append(f"{len(texts)} sentences; {dropped} left out ({why})")
         elif len(texts) != len(base_rows[0]):
             sec.notes.append(f"{m.name}: {len(texts)} sentences (its own splitter/overlap)")
         if errors_to is not None:
@@ -308,8 +315,9 @@ def _qualities(path: Path) -> dict[str, str]:
     }
 
 
-def _drop_note(quality: dict[str, str]) -> str:
-    dropped = Counter(q for q in quality.values() if q in ("unsure", "ambiguous"))
+def _drop_note(quality: dict[str, str], strict: bool) -> str:
+    drop = set(ALWAYS_DROP) | (set(STRICT_DROP) if strict else set())
+    dropped = Counter(q for q in quality.values() if q in drop)
     if not dropped:
         return "sentences overlapping unsure spans"
     return "rows of quality " + ", ".join(f"{q}: {n}" for q, n in sorted(dropped.items()))
@@ -367,11 +375,11 @@ def _error_summary(
 # --- models ---------------------------------------------------------------------------------
 
 
-def train_models(folder: Path) -> tuple[list[Model], list[str]]:
-    """Train the stock configs into ``folder``; a config that cannot run is skipped, said why."""
+def train_models(folder: Path, configs: Sequence[Path]) -> tuple[list[Model], list[str]]:
+    """Train ``configs`` into ``folder``; a config that cannot run is skipped, said why."""
     models: list[Model] = []
     notes: list[str] = []
-    for cfg in CONFIGS:
+    for cfg in configs:
         if not cfg.exists():
             notes.append(f"skipped: {_rel(cfg)} absent")
             continue
@@ -396,6 +404,19 @@ def load_models(dirs: Iterable[str]) -> list[Model]:
             )
         )
     return out
+
+
+def stale_data(model: Model) -> str | None:
+    """A note when the model's training files have changed since it was trained."""
+    tree = yaml.safe_load((model.path / "config.yaml").read_text(encoding="utf-8"))
+    paths = [Path(src["path"]) for src in tree["data"]["sources"]]
+    now = data_fingerprint([str(p if p.is_absolute() else ROOT / p) for p in paths])
+    if now == model.fingerprint:
+        return None
+    return (
+        f"{model.name}: its training data changed since it was trained (fingerprint now "
+        f"`{now[:16]}`); corpus-test figures may count sentences it was trained on"
+    )
 
 
 def _unique_names(models: list[Model]) -> None:
@@ -489,6 +510,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="also train configs/linear.yaml (+ transformer.yaml); the default "
         "when no --model is given",
     )
+    ap.add_argument(
+        "--config",
+        action="append",
+        type=Path,
+        metavar="YAML",
+        help="a config to train (repeatable; default: configs/linear.yaml and "
+        "configs/transformer.yaml)",
+    )
     ap.add_argument("--results", type=Path, default=RESULTS, help="markdown output")
     args = ap.parse_args(argv)
 
@@ -496,12 +525,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         notes: list[str] = []
         models: list[Model] = []
         if args.train or not args.model:
-            models, notes = train_models(Path(tmp))
+            models, notes = train_models(Path(tmp), args.config or CONFIGS)
         models += load_models(args.model)
         if not models:
             print("no model to measure: " + "; ".join(notes), file=sys.stderr)
             return 1
         _unique_names(models)
+        notes += [n for n in map(stale_data, models) if n]
         labels = list(models[0].tagger.labels)
         if any(list(m.tagger.labels) != labels for m in models):
             print("the models do not share one label set", file=sys.stderr)

@@ -10,7 +10,13 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-PARTS = [("splitters.py", "results/splitters.md"), ("linear.py", "results/linear.md")]
+PARTS = [
+    ("splitters.py", "results/splitters.md"),
+    ("linear.py", "results/linear.md"),
+    ("accuracy.py", "results/accuracy.md"),
+    ("transformer.py", "results/transformer.md"),
+    ("stream.py", "results/stream.md"),
+]
 
 
 def main() -> int:

@@ -205,3 +205,23 @@ def test_console_script_on_the_seed_article(model: Path) -> None:
         wanted = {k for k, v in gold.items() if label in v}
         hits = {f[:2] for f in right if f[2] == label}
         assert len(hits) >= len(wanted) / 2, (label, sorted(wanted - hits))
+
+
+def test_predict_resume_after_a_crash(
+    capsys: pytest.CaptureFixture[str], model: Path, tmp_path: Path
+) -> None:
+    src = tmp_path / "in.jsonl"
+    src.write_text(
+        "".join(
+            json.dumps({"id": f"a{i}", "text": f"Navy drills {i} began."}) + "\n" for i in range(10)
+        ),
+        encoding="utf-8",
+    )
+    out = tmp_path / "out.jsonl"
+    assert run(capsys, "predict", str(model), str(src), "--output", str(out))[0] == 0
+    full = out.read_text("utf-8")
+    lines = full.splitlines(keepends=True)
+    out.write_text("".join(lines[:4]) + lines[4][:7], encoding="utf-8")  # a torn line
+    code, _, err = run(capsys, "predict", str(model), str(src), "--output", str(out), "--resume")
+    assert code == 0 and "resuming after 4" in err
+    assert out.read_text("utf-8") == full

@@ -267,7 +267,7 @@ BAD_EXPORTS = [
                 }
             ]
         ),
-        r"record '7', field 'annotations.result\[0\].text': span text disagrees",
+        r"record '7', field 'annotations.result\[0\].value.text': span text disagrees",
     ),
     (
         "ls-no-annotation.json",

@@ -35,19 +35,30 @@ def tiny_bert(tmp_path_factory: pytest.TempPathFactory) -> Path:
     wordpiece.normalizer = normalizers.BertNormalizer(lowercase=True)
     wordpiece.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
     wordpiece.post_processor = processors.TemplateProcessing(
-        single="[CLS] $A [SEP]", pair="[CLS] $A [SEP] $B [SEP]",
+        single="[CLS] $A [SEP]",
+        pair="[CLS] $A [SEP] $B [SEP]",
         special_tokens=[("[CLS]", 2), ("[SEP]", 3)],
     )
     tok = transformers.PreTrainedTokenizerFast(
-        tokenizer_object=wordpiece, unk_token="[UNK]", pad_token="[PAD]", cls_token="[CLS]",
-        sep_token="[SEP]", mask_token="[MASK]",
+        tokenizer_object=wordpiece,
+        unk_token="[UNK]",
+        pad_token="[PAD]",
+        cls_token="[CLS]",
+        sep_token="[SEP]",
+        mask_token="[MASK]",
     )
     assert tok.unk_token_id not in tok("navy drills")["input_ids"]
     tok.save_pretrained(folder)
     config = transformers.BertConfig(
-        vocab_size=len(vocab), hidden_size=32, num_hidden_layers=2, num_attention_heads=2,
-        intermediate_size=64, max_position_embeddings=64, hidden_dropout_prob=0.0,
-        attention_probs_dropout_prob=0.0, initializer_range=0.5,
+        vocab_size=len(vocab),
+        hidden_size=32,
+        num_hidden_layers=2,
+        num_attention_heads=2,
+        intermediate_size=64,
+        max_position_embeddings=64,
+        hidden_dropout_prob=0.0,
+        attention_probs_dropout_prob=0.0,
+        initializer_range=0.5,
     )
     torch.manual_seed(0)
     transformers.BertModel(config).save_pretrained(folder, safe_serialization=True)
@@ -62,12 +73,21 @@ def _config(tmp_path: Path, base: Path, **model: object) -> dict[str, object]:
     )
     return {
         "name": "tiny",
-        "data": {"sources": [{"path": str(rows), "split": "train"},
-                             {"path": str(rows), "split": "dev"}],
-                 "dedupe_across_splits": False},
-        "model": {"backend": "transformer", "base": str(base), "max_length": 16,
-                  "epochs": 10, "batch_size": 4, "learning_rate": 3e-3, "warmup_ratio": 0.0,
-                  "early_stopping_patience": None, **model},
+        "data": {
+            "sources": [{"path": str(rows), "split": "train"}, {"path": str(rows), "split": "dev"}],
+            "dedupe_across_splits": False,
+        },
+        "model": {
+            "backend": "transformer",
+            "base": str(base),
+            "max_length": 16,
+            "epochs": 10,
+            "batch_size": 4,
+            "learning_rate": 3e-3,
+            "warmup_ratio": 0.0,
+            "early_stopping_patience": None,
+            **model,
+        },
         "training": {"seed": 3, "run_dir": str(tmp_path / "run"), "device": "cpu"},
         "evaluation": {"thresholds": "fixed"},
     }
@@ -75,8 +95,11 @@ def _config(tmp_path: Path, base: Path, **model: object) -> dict[str, object]:
 
 @pytest.mark.parametrize("mode", ["finetune", "frozen"])
 def test_overfit_save_reload_same_answers(tmp_path: Path, tiny_bert: Path, mode: str) -> None:
-    model_dir = eventclf.train(_config(tmp_path, tiny_bert, mode=mode),
-                               output_dir=tmp_path / "model", cache_dir=str(tmp_path / "c"))
+    model_dir = eventclf.train(
+        _config(tmp_path, tiny_bert, mode=mode),
+        output_dir=tmp_path / "model",
+        cache_dir=str(tmp_path / "c"),
+    )
     assert not list(model_dir.rglob("*.bin")) and not list(model_dir.rglob("*.pt"))
     assert (model_dir / "model" / "model.safetensors").exists()
     tagger = eventclf.load(model_dir, device="cpu")
@@ -107,8 +130,9 @@ def test_truncation_is_counted(tmp_path: Path, tiny_bert: Path) -> None:
 
 
 def test_int8_quantisation_keeps_answers_close(tmp_path: Path, tiny_bert: Path) -> None:
-    model_dir = eventclf.train(_config(tmp_path, tiny_bert), output_dir=tmp_path / "m",
-                               cache_dir=str(tmp_path / "c"))
+    model_dir = eventclf.train(
+        _config(tmp_path, tiny_bert), output_dir=tmp_path / "m", cache_dir=str(tmp_path / "c")
+    )
     texts = [s for s, _ in SENTENCES]
     full = eventclf.load(model_dir, device="cpu").predict_proba(texts)
     q = eventclf.load(model_dir, device="cpu", quantize=True).predict_proba(texts)
@@ -117,8 +141,11 @@ def test_int8_quantisation_keeps_answers_close(tmp_path: Path, tiny_bert: Path) 
 
 def test_bad_base_is_a_config_error(tmp_path: Path) -> None:
     with pytest.raises(eventclf.ConfigError, match=r"model.base .*cannot load a tokenizer"):
-        eventclf.train(_config(tmp_path, tmp_path / "no-such-model"),
-                       output_dir=tmp_path / "m", cache_dir=str(tmp_path / "c"))
+        eventclf.train(
+            _config(tmp_path, tmp_path / "no-such-model"),
+            output_dir=tmp_path / "m",
+            cache_dir=str(tmp_path / "c"),
+        )
 
 
 @pytest.mark.slow
@@ -128,7 +155,8 @@ def test_minilm_fine_tunes_beyond_chance(tmp_path: Path) -> None:
     model_dir = eventclf.train(
         repo / "configs" / "transformer.yaml",
         {"model.epochs": 1, "training.run_dir": str(tmp_path / "run")},
-        output_dir=tmp_path / "minilm", cache_dir=str(tmp_path / "c"),
+        output_dir=tmp_path / "minilm",
+        cache_dir=str(tmp_path / "c"),
     )
     metrics = json.loads((model_dir / "metrics.json").read_text())
     assert metrics["test"]["macro"]["f1"] > 0.5

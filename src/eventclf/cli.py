@@ -346,25 +346,54 @@ def _labelstudio_task(result: Any, text: str, model_name: str) -> dict[str, Any]
     }
 
 
+def _complete_lines(path: Path) -> int:
+    """Number of complete JSON lines in a partial output; a torn last line is cut off."""
+    if not path.exists():
+        return 0
+    good_end = count = 0
+    with path.open("rb") as fh:
+        for line in fh:
+            if not line.endswith(b"\n"):
+                break
+            try:
+                json.loads(line)
+            except ValueError:
+                break
+            good_end += len(line)
+            count += 1
+    with path.open("r+b") as fh:
+        fh.truncate(good_end)
+    return count
+
+
 def cmd_predict(args: argparse.Namespace) -> int:
     from collections import deque
 
     from eventclf.predict import load
 
+    labelstudio = args.output_format == "labelstudio"
+    skip = 0
+    if args.resume:
+        if not args.output or labelstudio:
+            raise ConfigError("--resume needs --output and the jsonl output format")
+        skip = _complete_lines(Path(args.output))
+        print(f"resuming after {skip} article(s) already in {args.output}", file=sys.stderr)
     tagger = load(args.model, device=args.device, quantize=args.int8)
     errors: list[str] = []
     pending_texts: deque[str] = deque()  # tag_many keeps input order
 
     def inputs() -> Iterator[dict[str, Any]]:
-        for item in _predict_inputs(args.files, args.format, errors):
+        for n, item in enumerate(_predict_inputs(args.files, args.format, errors)):
+            if n < skip:
+                continue
             pending_texts.append(item["text"])
             yield item
 
-    labelstudio = args.output_format == "labelstudio"
     name = tagger.meta.get("name", "eventclf")
     with contextlib.ExitStack() as stack:
-        out: TextIO = (
-            stack.enter_context(open(args.output, "w", encoding="utf-8"))
+        mode = "a" if args.resume else "w"
+        out: Any = (
+            stack.enter_context(open(args.output, mode, encoding="utf-8"))
             if args.output
             else sys.stdout
         )
@@ -386,7 +415,8 @@ def cmd_predict(args: argparse.Namespace) -> int:
             else:
                 record = res.to_dict(all_sentences=args.all_sentences)
                 out.write(json.dumps(record, ensure_ascii=False) + "\n")
-            out.flush()
+            if n % 64 == 0:
+                out.flush()
             if progress is not None:
                 progress.update()
         if labelstudio:
@@ -434,8 +464,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--output", "-o", help="model directory (default: training.output_dir)")
     p.add_argument("--overwrite", action="store_true", help="replace an existing model")
-    p.add_argument("--resume", action="store_true",
-                   help="continue a transformer run from its last checkpoint (training.run_dir)")
+    p.add_argument(
+        "--resume",
+        action="store_true",
+        help="continue a transformer run from its last checkpoint (training.run_dir)",
+    )
     p.add_argument("--quiet", "-q", action="store_true")
     p.set_defaults(func=cmd_train)
 
@@ -463,11 +496,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--output", "-o", help="write here instead of stdout")
     p.add_argument("--output-format", default="jsonl", choices=["jsonl", "labelstudio"])
     p.add_argument("--all-sentences", action="store_true", help="add every sentence's scores")
+    p.add_argument(
+        "--resume",
+        action="store_true",
+        help="continue an interrupted run: keep the complete lines already in "
+        "--output and tag only the articles after them",
+    )
     p.add_argument("--batch-size", type=int, default=1024)
     p.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
     p.add_argument("--device", choices=["cpu", "cuda"], help="transformer models: where to run")
-    p.add_argument("--int8", action="store_true",
-                   help="transformer models on the CPU: int8 dynamic quantisation (faster)")
+    p.add_argument(
+        "--int8",
+        action="store_true",
+        help="transformer models on the CPU: int8 dynamic quantisation (faster)",
+    )
     p.set_defaults(func=cmd_predict)
 
     p = sub.add_parser("info", help="show what a model is and how well it scored")
@@ -478,6 +520,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if not args.verbose:  # transformers' load reports and warnings are noise on the CLI
+        os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
     logging.basicConfig(
         level=logging.INFO if args.verbose else logging.ERROR, format="eventclf: %(message)s"
     )

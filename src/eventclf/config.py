@@ -24,10 +24,10 @@ __all__ = [
     "DataConfig",
     "EvaluationConfig",
     "LinearModelConfig",
-    "TransformerModelConfig",
     "RunConfig",
     "Source",
     "TrainingConfig",
+    "TransformerModelConfig",
     "apply_overrides",
     "load_config",
 ]
@@ -173,9 +173,7 @@ class TransformerModelConfig(_Strict):
     head_C: float = Field(4.0, gt=0)
 
 
-ModelConfig = Annotated[
-    LinearModelConfig | TransformerModelConfig, Field(discriminator="backend")
-]
+ModelConfig = Annotated[LinearModelConfig | TransformerModelConfig, Field(discriminator="backend")]
 
 
 class TrainingConfig(_Strict):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import time
 from collections.abc import Mapping
 from datetime import datetime, timezone
@@ -78,6 +79,8 @@ def train(
     dev = _matrix(dd["dev"]) if "dev" in dd else None
     backend.fit(texts, y, dev=(dev[0], dev[1]) if dev else None)
     fit_seconds = time.perf_counter() - started
+    if int(os.environ.get("RANK", "0")) != 0:  # torchrun / accelerate: rank 0 saves
+        return target
 
     ev = cfg.evaluation
     notes: list[str] = []

@@ -16,7 +16,15 @@ from pathlib import Path
 from typing import Any
 
 from eventclf.data.readers import Item, _list_of_objects, iter_json_lines
-from eventclf.data.records import Loc, ReadReport, make_article, make_sentence_row
+from eventclf.data.records import (
+    Loc,
+    ReadReport,
+    check_label,
+    check_span,
+    check_text,
+    make_article,
+    make_sentence_row,
+)
 from eventclf.errors import DataError
 from eventclf.labels import LabelSet
 
@@ -130,7 +138,9 @@ def _labelstudio_task(
 ) -> Item:
     if not isinstance(task, dict):
         return loc.error("task is not a JSON object", expected="a task object", found=task)
-    loc = loc.with_record(str(task.get("id")))
+    task_id = task.get("id")
+    if task_id is not None:
+        loc = loc.with_record(str(task_id))
     data = task.get("data")
     if not isinstance(data, dict):
         return loc.error("task has no data object", field="data", expected='{"text": ...}')
@@ -143,6 +153,7 @@ def _labelstudio_task(
         ann = _pick_annotation(task, loc)
         results = _list_of_objects(ann.get("result", []), loc, "annotations.result")
         spans: list[RawSpan] = []
+        fields: list[str] = []
         for i, res in enumerate(results):
             if res.get("type") != "labels":
                 continue  # choices, relations, text areas: not span labels
@@ -160,18 +171,19 @@ def _labelstudio_task(
                 )
             for name in names:
                 spans.append((value.get("start"), value.get("end"), name, value.get("text")))
+                fields.append(field)
         spans = resolve_offsets(text, spans, offsets, loc, has_text=True)
         meta = {k: v for k, v in data.items() if k != "text" and isinstance(k, str)}
         meta["labelstudio_annotation_id"] = ann.get("id")
         return make_article(
             loc=loc,
-            article_id=task.get("id"),
+            article_id=task_id,
             text=text,
             spans=spans,
             metadata=meta,
             labels=labels,
             report=report,
-            spans_field="annotations.result",
+            span_fields=fields,
         )
     except DataError as exc:
         return exc
@@ -315,14 +327,22 @@ def read_doccano(
 
 def _brat_pairs(path: Path) -> list[tuple[Path, Path]]:
     if path.is_dir():
-        txts = sorted(path.rglob("*.txt"))
-        return [(t, t.with_suffix(".ann")) for t in txts]
+        names = sorted({p.with_suffix("") for p in path.rglob("*") if p.suffix in (".txt", ".ann")})
+        return [(n.with_suffix(".txt"), n.with_suffix(".ann")) for n in names]
     base = path.with_suffix("")
     return [(base.with_suffix(".txt"), base.with_suffix(".ann"))]
 
 
 def _read_text(path: Path) -> str:
     raw = path.read_bytes()
+    nul = raw.find(b"\x00")
+    if nul >= 0:
+        raise DataError(
+            "raw NUL byte (a binary file?)",
+            file=str(path),
+            line=raw[:nul].count(b"\n") + 1,
+            expected="UTF-8 text",
+        )
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -349,6 +369,7 @@ def _brat_document(txt: Path, ann: Path, labels: LabelSet | None, report: ReadRe
                 expected=f"{ann.name} beside {txt.name}",
             )
         text = _read_text(txt)
+        check_text(text, Loc(str(txt), None, txt.stem))
         spans: list[RawSpan] = []
         for lineno, line in enumerate(_read_text(ann).splitlines(), start=1):
             if not line.startswith("T"):
@@ -386,7 +407,9 @@ def _brat_document(txt: Path, ann: Path, labels: LabelSet | None, report: ReadRe
                         expected=repr(" ".join(pieces)),
                         found=claimed,
                     )
-            # A discontinuous span labels each of its fragments.
+            for s, e in fragments:  # a discontinuous span labels each of its fragments
+                check_span(s, e, text, loc, parts[0])
+            check_label(label, labels, loc, parts[0])
             spans.extend((s, e, label, None) for s, e in fragments)
         return make_article(
             loc=Loc(str(ann), None),

@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
@@ -19,6 +20,8 @@ from eventclf.data.records import Loc, ReadReport, make_article, make_sentence_r
 from eventclf.errors import ConfigError, DataError, DataErrors
 from eventclf.labels import LabelSet
 from eventclf.types import Article
+
+_ESCAPED = re.compile("[\udc80-\udcff]")
 
 __all__ = [
     "FORMATS",
@@ -345,22 +348,12 @@ def _read_csv(
     name = str(path)
     try:
         data = path.read_bytes()
-        content = data.decode("utf-8-sig")
     except OSError as exc:
         yield DataError(f"cannot open: {exc.strerror}", file=name)
         return
-    except UnicodeDecodeError as exc:
-        line = data[: exc.start].count(b"\n") + 1
-        yield DataError(
-            "bytes that are not UTF-8",
-            file=name,
-            line=line,
-            expected="UTF-8 text",
-            found=f"byte {data[exc.start]:#04x}",
-            hint="re-save the file as UTF-8",
-        )
-        return
-    reader = csv.DictReader(io.StringIO(content, newline=""))
+    # Undecodable bytes become lone surrogates, so that one bad row is reported as that row.
+    content = data.decode("utf-8", errors="surrogateescape").removeprefix("\ufeff")
+    reader = csv.DictReader(io.StringIO(content, newline=""), strict=True)
     try:
         header = reader.fieldnames
     except csv.Error as exc:
@@ -379,14 +372,22 @@ def _read_csv(
         )
         return
     while True:
+        first_line = reader.line_num + 1
         try:
             row = next(reader)
         except StopIteration:
             return
         except csv.Error as exc:
-            yield DataError(f"unreadable CSV row: {exc}", file=name, line=reader.line_num)
+            yield DataError(
+                f"unreadable CSV row: {exc}",
+                file=name,
+                line=first_line,
+                expected="cells quoted as in RFC 4180 (a quote inside a cell doubled)",
+            )
+            if reader.line_num < first_line:  # nothing consumed: stop rather than spin
+                return
             continue
-        loc = Loc(name, reader.line_num)
+        loc = Loc(name, first_line)
         if None in row:
             yield loc.error(
                 "row has more cells than the header",
@@ -394,8 +395,28 @@ def _read_csv(
                 found=f"{len(header) + len(row[None])} cells",
             )
             continue
+        if any(v is None for v in row.values()):
+            yield loc.error(
+                "row has fewer cells than the header",
+                expected=f"{len(header)} cells ({','.join(header)})",
+                found=f"{sum(v is not None for v in row.values())} cells",
+            )
+            continue
+        if any("\x00" in v for v in row.values()):
+            yield loc.error("raw NUL byte in a cell (a binary file?)", expected="UTF-8 text")
+            continue
+        bad = next((v for v in row.values() if _ESCAPED.search(v)), None)
+        if bad is not None:
+            byte = ord(_ESCAPED.search(bad).group()) - 0xDC00  # type: ignore[union-attr]
+            yield loc.error(
+                "bytes that are not UTF-8",
+                expected="UTF-8 text",
+                found=f"byte {byte:#04x}",
+                hint="re-save the file as UTF-8",
+            )
+            continue
         raw_labels = row.get("labels") or ""
-        row_id = row.get("id") or f"{path.stem}:{reader.line_num}"
+        row_id = row.get("id") or f"{path.stem}:{first_line}"
         try:
             yield make_sentence_row(
                 loc=loc.with_record(row.get("id") or None),

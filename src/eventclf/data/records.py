@@ -9,6 +9,7 @@ browser-made exports convert UTF-16 code units first (:func:`utf16_to_codepoints
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, cast
@@ -20,6 +21,7 @@ from eventclf.types import Annotation, Article, Span
 __all__ = ["Loc", "ReadReport", "make_article", "make_sentence_row", "utf16_to_codepoints"]
 
 log = logging.getLogger("eventclf")
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 @dataclass(frozen=True)
@@ -80,6 +82,14 @@ def check_text(value: object, loc: Loc, field: str = "text") -> str:
         )
     if not value.strip():
         raise loc.error("empty text", field=field, expected="a non-empty string", found=value)
+    bad = _SURROGATE.search(value)
+    if bad is not None:
+        raise loc.error(
+            "text holds an unpaired UTF-16 surrogate (not a character)",
+            field=field,
+            expected="valid Unicode text",
+            found=f"\\u{ord(bad.group()):04x} at {bad.start()}",
+        )
     return value
 
 
@@ -166,8 +176,12 @@ def make_article(
     labels: LabelSet | None,
     report: ReadReport | None,
     spans_field: str = "annotations",
+    span_fields: Sequence[str] | None = None,
 ) -> Article:
-    """A validated article from raw ``(start, end, label, claimed_text_or_None)`` spans."""
+    """A validated article from raw ``(start, end, label, claimed_text_or_None)`` spans.
+
+    Errors name span ``i`` as ``span_fields[i]`` when given, else ``spans_field[i]``.
+    """
     if isinstance(article_id, int) and not isinstance(article_id, bool):
         article_id = str(article_id)
     if not isinstance(article_id, str) or not article_id.strip():
@@ -181,7 +195,7 @@ def make_article(
     body = check_text(text, loc)
     anns = []
     for i, (start, end, label, claimed) in enumerate(spans):
-        where = f"{spans_field}[{i}]"
+        where = span_fields[i] if span_fields is not None else f"{spans_field}[{i}]"
         s, e = check_span(start, end, body, loc, where)
         check_span_text(claimed, s, e, body, loc, f"{where}.text")
         anns.append(Annotation(s, e, check_label(label, labels, loc, f"{where}.label")))

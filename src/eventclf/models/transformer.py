@@ -79,7 +79,7 @@ def _macro_f1(y: np.ndarray, proba: np.ndarray) -> float:
     return float(np.mean(scores))
 
 
-class _Encoded(torch.utils.data.Dataset):  # type: ignore[misc]
+class _Encoded(torch.utils.data.Dataset[dict[str, Any]]):
     """Token ids (already truncated) and multi-hot labels, for the Trainer's collator."""
 
     def __init__(self, ids: list[list[int]], y: np.ndarray) -> None:
@@ -96,6 +96,10 @@ class TransformerBackend:
     """Fine-tuned (or frozen) encoder with one sigmoid output per label."""
 
     name: ClassVar[str] = "transformer"
+    # torch and transformers objects, typed loosely (their stubs are partial).
+    tokenizer_: Any
+    model_: Any
+    encoder_: Any
 
     def __init__(
         self,
@@ -149,7 +153,9 @@ class TransformerBackend:
         try:
             self.tokenizer_ = AutoTokenizer.from_pretrained(base)
         except OSError as exc:
-            raise ConfigError(f"model.base {self.params.base!r}: cannot load a tokenizer ({exc})")
+            raise ConfigError(
+                f"model.base {self.params.base!r}: cannot load a tokenizer ({exc})"
+            ) from None
         y = np.asarray(y)
         self.truncated_ = 0
         ids = self._tokenize(texts)
@@ -157,7 +163,9 @@ class TransformerBackend:
         if truncated_train:
             log.warning(
                 "%d of %d training sentences were longer than %d tokens and were truncated",
-                truncated_train, len(texts), self.params.max_length,
+                truncated_train,
+                len(texts),
+                self.params.max_length,
             )
         if self.params.mode == "frozen":
             self._fit_frozen(base, ids, y)
@@ -178,8 +186,9 @@ class TransformerBackend:
                 coef.append(np.zeros(emb.shape[1]))
                 intercept.append(-20.0 if y[:, j].max() == 0 else 20.0)
                 continue
-            clf = LogisticRegression(C=self.params.head_C, class_weight="balanced",
-                                     max_iter=2000, random_state=self.seed)
+            clf = LogisticRegression(
+                C=self.params.head_C, class_weight="balanced", max_iter=2000, random_state=self.seed
+            )
             clf.fit(emb, y[:, j])
             coef.append(clf.coef_[0])
             intercept.append(float(clf.intercept_[0]))
@@ -242,17 +251,20 @@ class TransformerBackend:
             wanted["warmup_steps"] = p.warmup_ratio
         if "eval_strategy" not in accepted:
             wanted["evaluation_strategy"] = wanted.pop("eval_strategy")
-        return transformers.TrainingArguments(
-            **{k: v for k, v in wanted.items() if k in accepted}
-        )
+        return transformers.TrainingArguments(**{k: v for k, v in wanted.items() if k in accepted})
 
     def _fit_finetune(
-        self, base: str, ids: list[list[int]], y: np.ndarray,
+        self,
+        base: str,
+        ids: list[list[int]],
+        y: np.ndarray,
         dev: tuple[Sequence[str], np.ndarray] | None,
     ) -> None:
         n_labels = y.shape[1]
         model = AutoModelForSequenceClassification.from_pretrained(
-            base, num_labels=n_labels, problem_type="multi_label_classification",
+            base,
+            num_labels=n_labels,
+            problem_type="multi_label_classification",
         )
         pos_weight = None
         if self.params.pos_weight == "balanced":
@@ -267,7 +279,9 @@ class TransformerBackend:
             )
 
         def metrics(pred: Any) -> dict[str, float]:
-            logits = pred.predictions[0] if isinstance(pred.predictions, tuple) else pred.predictions
+            logits = (
+                pred.predictions[0] if isinstance(pred.predictions, tuple) else pred.predictions
+            )
             proba = 1.0 / (1.0 + np.exp(-np.asarray(logits, dtype=np.float64)))
             return {"macro_f1": _macro_f1(np.asarray(pred.label_ids), proba)}
 
@@ -278,9 +292,11 @@ class TransformerBackend:
             saved = self.truncated_
             dev_set = _Encoded(self._tokenize(dev[0]), np.asarray(dev[1]))
             self.truncated_ = saved
-        callbacks = []
+        callbacks: list[transformers.TrainerCallback] = []
         if dev_set is not None and self.params.early_stopping_patience:
-            callbacks.append(transformers.EarlyStoppingCallback(self.params.early_stopping_patience))
+            callbacks.append(
+                transformers.EarlyStoppingCallback(self.params.early_stopping_patience)
+            )
         trainer = transformers.Trainer(
             model=model,
             args=self._training_args(run_dir, dev_set is not None),
@@ -295,7 +311,8 @@ class TransformerBackend:
         if self.context.resume and not resume:
             log.warning("--resume: no checkpoint in %s; starting from the beginning", run_dir)
         trainer.train(resume_from_checkpoint=True if resume else None)
-        self.model_ = trainer.model.to(self.device_).eval()
+        trained: Any = trainer.model
+        self.model_ = trained.to(self.device_).eval()
         self.history_ = [
             {k: v for k, v in row.items() if isinstance(v, int | float)}
             for row in trainer.state.log_history
@@ -317,8 +334,9 @@ class TransformerBackend:
             return proba
         out = np.zeros((len(ids), self.model_.config.num_labels), dtype=np.float64)
         autocast = self.device_.type == "cuda" and torch.cuda.is_bf16_supported()
-        with torch.inference_mode(), torch.autocast(
-            device_type=self.device_.type, dtype=torch.bfloat16, enabled=autocast
+        with (
+            torch.inference_mode(),
+            torch.autocast(device_type=self.device_.type, dtype=torch.bfloat16, enabled=autocast),
         ):
             for batch in self._batches(ids, self.params.eval_batch_size):
                 logits = self.model_(**self._pad([ids[i] for i in batch])).logits
@@ -337,7 +355,9 @@ class TransformerBackend:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", DeprecationWarning)
             warnings.simplefilter("ignore", UserWarning)
-            from torch.ao.quantization import quantize_dynamic
+            from torch.ao.quantization import quantize_dynamic as _quantize
+
+            quantize_dynamic: Any = _quantize
 
             if self.params.mode == "frozen":
                 self.encoder_ = quantize_dynamic(
@@ -367,7 +387,9 @@ class TransformerBackend:
             stray.unlink()
 
     @classmethod
-    def load(cls, folder: Path, info: dict[str, Any], *, device: str | None = None) -> TransformerBackend:
+    def load(
+        cls, folder: Path, info: dict[str, Any], *, device: str | None = None
+    ) -> TransformerBackend:
         params = TransformerModelConfig.model_validate(info["params"])
         model = cls(params, seed=int(info.get("seed", 0)))
         model.device_ = pick_device(device)
@@ -376,15 +398,21 @@ class TransformerBackend:
             if params.mode == "frozen":
                 from safetensors.numpy import load_file
 
-                model.encoder_ = AutoModel.from_pretrained(
-                    folder, local_files_only=True, use_safetensors=True
-                ).to(model.device_).eval()
+                model.encoder_ = (
+                    AutoModel.from_pretrained(folder, local_files_only=True, use_safetensors=True)
+                    .to(model.device_)
+                    .eval()
+                )
                 head = load_file(str(folder / HEAD_FILE))
                 model.head_ = (head["weight"], head["bias"])
             else:
-                model.model_ = AutoModelForSequenceClassification.from_pretrained(
-                    folder, local_files_only=True, use_safetensors=True
-                ).to(model.device_).eval()
+                model.model_ = (
+                    AutoModelForSequenceClassification.from_pretrained(
+                        folder, local_files_only=True, use_safetensors=True
+                    )
+                    .to(model.device_)
+                    .eval()
+                )
         except (OSError, ValueError, KeyError) as exc:
             raise ModelError(f"{folder}: cannot load the transformer model ({exc})") from None
         return model
@@ -394,11 +422,11 @@ class TransformerBackend:
             "params": self.params.model_dump(mode="json"),
             "seed": self.seed,
             "base_resolved": Path(resolve_base(self.params.base)).name
-            if self.params.base == "minilm" else self.params.base,
+            if self.params.base == "minilm"
+            else self.params.base,
         }
         if hasattr(self, "train_truncated_"):
             info["truncated_training_sentences"] = self.train_truncated_
         if hasattr(self, "history_"):
             info["history"] = self.history_
         return info
-

@@ -1,0 +1,115 @@
+"""Streaming: ``eventclf predict`` on ever larger JSONL inputs, with its peak memory.
+
+Run from the repository root: ``.venv/bin/python benchmarks/stream.py [--max-mb 1024]``.
+Generates JSONL files of news-like articles (corpus articles repeated with fresh ids) of
+10 MB, 100 MB and ``--max-mb`` MB under ``benchmarks/out/``, runs ``eventclf predict`` on
+each in a child process with the linear model trained by configs/linear.yaml, and reports
+wall time, articles/s, sentences/s and the child's peak resident memory (``ru_maxrss``).
+Flat memory across sizes is the claim checked. Results go to ``benchmarks/results/stream.md``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import os
+import platform
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+OUT = ROOT / "benchmarks" / "out"
+RESULTS = ROOT / "benchmarks" / "results" / "stream.md"
+
+
+def make_input(path: Path, size_mb: int, texts: list[str]) -> int:
+    """Write articles until the file reaches ``size_mb``; return the article count."""
+    target = size_mb * 2**20
+    n = written = 0
+    with path.open("w", encoding="utf-8") as fh:
+        while written < target:
+            line = json.dumps({"id": f"a{n}", "text": texts[n % len(texts)]}) + "\n"
+            fh.write(line)
+            written += len(line.encode())
+            n += 1
+    return n
+
+
+def run_child(cmd: list[str]) -> tuple[float, float]:
+    """Wall seconds and peak RSS (MiB) of one child process."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    t0 = time.perf_counter()
+    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
+    wall = time.perf_counter() - t0
+    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    if peak <= before:  # ru_maxrss over children is a running maximum
+        print(
+            "note: peak not above an earlier child's; run sizes in increasing order",
+            file=sys.stderr,
+        )
+    return wall, peak / 1024
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--max-mb", type=int, default=1024)
+    args = parser.parse_args()
+    import eventclf
+    from eventclf.data.sentences import split_sentences
+
+    OUT.mkdir(parents=True, exist_ok=True)
+    model = eventclf.train(
+        ROOT / "configs" / "linear.yaml", output_dir=OUT / "stream-model", overwrite=True
+    )
+    texts = [a.text for a in eventclf.read_articles(ROOT / "data" / "corpus" / "train.jsonl")]
+    per_article = sum(len(split_sentences(t)) for t in texts) / len(texts)
+    eventclf_bin = str(Path(sys.executable).with_name("eventclf"))
+    rows = []
+    for size in sorted({10, 100, args.max_mb}):
+        src = OUT / f"stream-{size}mb.jsonl"
+        n = make_input(src, size, texts)
+        wall, peak = run_child(
+            [
+                eventclf_bin,
+                "predict",
+                str(model),
+                str(src),
+                "--quiet",
+                "--output",
+                str(OUT / f"stream-{size}mb.out.jsonl"),
+            ]
+        )
+        rows.append(
+            f"| {size:,} | {n:,} | {wall:.1f} | {n / wall:,.0f} | "
+            f"{n * per_article / wall:,.0f} | {peak:.0f} |"
+        )
+        print(rows[-1], file=sys.stderr)
+        src.unlink()
+        (OUT / f"stream-{size}mb.out.jsonl").unlink()
+    text = "\n".join(
+        [
+            "# Streaming prediction: memory stays flat",
+            "",
+            f"- date: {datetime.date.today().isoformat()}",
+            f"- machine: {platform.platform()}, os.cpu_count()={os.cpu_count()}",
+            "- `eventclf predict MODEL FILE --output OUT` in a child process, linear model from "
+            "configs/linear.yaml; input: corpus articles repeated with fresh ids "
+            f"(~{per_article:.1f} sentences each); peak = the child's ru_maxrss",
+            "",
+            "| input MB | articles | seconds | articles/s | sentences/s | peak RSS MiB |",
+            "| ---: | ---: | ---: | ---: | ---: | ---: |",
+            *rows,
+            "",
+        ]
+    )
+    RESULTS.write_text(text, encoding="utf-8")
+    print(text)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,168 @@
+"""Transformer inference side by side with the stock transformers pipeline, in one run.
+
+Run from the repository root: ``.venv/bin/python benchmarks/transformer.py [--model DIR]``
+(default: ``models/transformer``, trained by ``eventclf train configs/transformer.yaml``).
+On the same model and the same sentences (real news from ../shared/data/public/real-test.jsonl
+when present, else the corpus test split) it measures sentences/s of:
+
+- stock: ``transformers.pipeline("text-classification", batch_size=32, top_k=None,
+  function_to_apply="sigmoid")`` over the model folder;
+- eventclf full precision: ``Tagger.predict_proba`` (bulk tokenisation, length-sorted
+  batches padded per batch, ``torch.inference_mode``);
+- eventclf int8: the same after dynamic int8 quantisation of the Linear layers;
+
+and the accuracy cost of int8 (macro-F1 on the corpus test split, and on real-dev when
+present, with the model's tuned thresholds). On a CUDA device it also runs the GPU path
+(bf16). Results go to ``benchmarks/results/transformer.md``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import os
+import platform
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = Path(os.environ.get("EVENTCLF_SHARED", ROOT.parent / "shared"))
+RESULTS = ROOT / "benchmarks" / "results" / "transformer.md"
+
+
+def rate(fn: Callable[[], Any], n: int, repeat: int = 2) -> float:
+    best = float("inf")
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        fn()
+        best = min(best, time.perf_counter() - t0)
+    return n / best
+
+
+def macro(tagger: Any, texts: list[str], y: np.ndarray) -> float:
+    from eventclf.evaluate import apply_thresholds, score
+
+    m = score(y, apply_thresholds(tagger.predict_proba(texts), tagger.thresholds), tagger.labels)
+    return float(m["macro"]["f1"])
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--model", default=str(ROOT / "models" / "transformer"))
+    parser.add_argument("--sentences", type=int, default=2000)
+    args = parser.parse_args()
+    import torch
+    import transformers
+
+    import eventclf
+    from eventclf.evaluate import evaluation_rows
+
+    model_dir = Path(args.model)
+    cuda = torch.cuda.is_available()
+    tagger = eventclf.load(model_dir, device="cpu")
+    real = SHARED / "data" / "public" / "real-test.jsonl"
+    source = real if real.exists() else ROOT / "data" / "corpus" / "test.jsonl"
+    texts, _, _, _ = evaluation_rows(tagger, source)
+    texts = (texts * (args.sentences // max(len(texts), 1) + 1))[: args.sentences]
+    n = len(texts)
+
+    stock = transformers.pipeline(
+        "text-classification",
+        model=str(model_dir / "model"),
+        batch_size=32,
+        top_k=None,
+        function_to_apply="sigmoid",
+        device=-1,
+    )
+    rows = []
+    r_stock = rate(lambda: stock(texts, truncation=True, max_length=128), n, repeat=1)
+    rows.append(("stock `pipeline(batch_size=32)`, CPU fp32", r_stock))
+    rows.append(
+        ("eventclf `predict_proba`, CPU fp32", rate(lambda: tagger.predict_proba(texts), n))
+    )
+    int8 = eventclf.load(model_dir, device="cpu", quantize=True)
+    rows.append(("eventclf `predict_proba`, CPU int8", rate(lambda: int8.predict_proba(texts), n)))
+    # Same scores as the stock pipeline (full precision): a correctness check, not a speed one.
+    ref = stock(texts[:64], truncation=True, max_length=128)
+    ref_m = np.array(
+        [
+            [{d["label"]: d["score"] for d in r}[f"LABEL_{j}"] for j in range(len(tagger.labels))]
+            for r in ref
+        ]
+    )
+    agree = float(np.abs(ref_m - tagger.predict_proba(texts[:64])).max())
+
+    acc = []
+    for name, path in (
+        ("corpus test", ROOT / "data" / "corpus" / "test.jsonl"),
+        ("real-dev", SHARED / "data" / "public" / "real-dev.jsonl"),
+    ):
+        if not path.exists():
+            acc.append(f"| {name} | skipped: {path} absent | | |")
+            continue
+        x, y, _, _ = evaluation_rows(tagger, path)
+        a, b = macro(tagger, x, y), macro(int8, x, y)
+        acc.append(f"| {name} ({len(x)}) | {a:.3f} | {b:.3f} | {b - a:+.3f} |")
+
+    gpu_rows = []
+    if cuda:
+        gpu = eventclf.load(model_dir, device="cuda")
+        stock_gpu = transformers.pipeline(
+            "text-classification",
+            model=str(model_dir / "model"),
+            batch_size=32,
+            top_k=None,
+            function_to_apply="sigmoid",
+            device=0,
+        )
+        big = texts * 10
+        gpu_rows = [
+            ("stock `pipeline(batch_size=32)`, GPU", rate(lambda: stock_gpu(big), len(big), 1)),
+            ("eventclf `predict_proba`, GPU bf16", rate(lambda: gpu.predict_proba(big), len(big))),
+        ]
+    meta = json.loads((model_dir / "meta.json").read_text("utf-8"))
+    base = meta["backend_info"].get("base_resolved", "?")
+    lines = [
+        "# Transformer inference vs the stock pipeline",
+        "",
+        f"- date: {datetime.date.today().isoformat()}",
+        f"- machine: {platform.platform()}, os.cpu_count()={os.cpu_count()}, torch threads "
+        f"{torch.get_num_threads()}, GPU: {torch.cuda.get_device_name(0) if cuda else 'none'}",
+        f"- torch {torch.__version__}, transformers {transformers.__version__}",
+        f"- model: {model_dir} (base {base}, max_length "
+        f"{meta['backend_info']['params']['max_length']})",
+        f"- sentences: {n} from {'real-test (real news)' if source == real else 'corpus test'}",
+        f"- largest score difference, eventclf fp32 vs stock pipeline, 64 sentences: {agree:.2e}",
+        "",
+        "| what | sentences/s | vs stock |",
+        "| --- | ---: | ---: |",
+        *[f"| {what} | {r:,.0f} | {r / r_stock:.2f}x |" for what, r in rows],
+        *[
+            f"| {what} | {r:,.0f} | {r / gpu_rows[0][1]:.2f}x (vs stock GPU) |"
+            for what, r in gpu_rows
+        ],
+        "",
+        "## Accuracy cost of int8 (macro-F1, tuned thresholds)",
+        "",
+        "| data | fp32 | int8 | change |",
+        "| --- | ---: | ---: | ---: |",
+        *acc,
+        "",
+        "GPU figures and training throughput against the stock Trainer need the lent GPU "
+        "machine; " + ("measured above." if cuda else "skipped here: this run had no GPU."),
+        "",
+    ]
+    text = "\n".join(lines)
+    RESULTS.write_text(text, encoding="utf-8")
+    print(text)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
