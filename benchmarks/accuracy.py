@@ -127,8 +127,8 @@ def _prf(tp: int, n_pred: int, n_gold: int, found: int | None = None) -> dict[st
 
 
 def _with_macro(per_label: Metrics, labels: Sequence[str]) -> Metrics:
-    macro = {k: float(np.mean([per_label[n][k] for n in labels])) for k in ("precision", "recall")}
-    macro["f1"] = float(np.mean([per_label[n]["f1"] for n in labels]))
+    keys = ("precision", "recall", "f1")
+    macro = {k: float(np.mean([per_label[n][k] for n in labels])) for k in keys}
     macro["support"] = sum(per_label[n]["support"] for n in labels)
     return {**per_label, "macro": macro}
 
@@ -178,7 +178,7 @@ def sentence_set(
     for m in models:
         texts, y, ids, dropped = evaluation_rows(m.tagger, path, strict=strict)
         proba = m.tagger.predict_proba(texts)
-        pred = apply_thresholds(proba, m.tagger.thresholds)
+        pred = apply_thresholds(proba, m.tagger.thresholds.tolist())
         sec.metrics[m.name] = score(y, pred, labels)
         if base_rows is None:
             base_rows = texts, y, ids
@@ -361,7 +361,8 @@ def _error_summary(
         fp = (pred[:, j] == 1) & (y[:, j] == 0)
         fn = (pred[:, j] == 0) & (y[:, j] == 1)
         parts.append(f"{n} FP {int(fp.sum())} / FN {int(fn.sum())}")
-        fp_quality.update(quality.get(ids[i].rsplit("#", 1)[0], "?") for i in np.flatnonzero(fp))
+        rows = map(int, np.flatnonzero(fp))
+        fp_quality.update(quality.get(ids[i].rsplit("#", 1)[0], "?") for i in rows)
     line = f"errors, {name}: " + "; ".join(parts)
     if quality and fp_quality:
         line += (
@@ -526,6 +527,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         models: list[Model] = []
         if args.train or not args.model:
             models, notes = train_models(Path(tmp), args.config or CONFIGS)
+            chosen = {c.resolve() for c in args.config or CONFIGS}
+            notes += [
+                f"not run: {_rel(c)} (not among the --config choices)"
+                for c in CONFIGS
+                if c.exists() and c.resolve() not in chosen
+            ]
         models += load_models(args.model)
         if not models:
             print("no model to measure: " + "; ".join(notes), file=sys.stderr)
@@ -538,6 +545,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 1
 
         public, seeds = SHARED / "data" / "public", SHARED / "seeds"
+        for stale in OUT.glob("accuracy-real-dev-errors-*.jsonl"):
+            stale.unlink()  # this script's own output of an earlier run
         real_test = public / "real-test.jsonl"
         sections = [
             sentence_set("Corpus test split (sentences)", ROOT / "data/corpus/test.jsonl", models),

@@ -14,7 +14,7 @@ from eventclf.config import LinearModelConfig
 from eventclf.models.linear import LinearBackend, NgramFeatures
 
 REPO = Path(__file__).resolve().parents[1]
-CONFIG = REPO / "configs" / "linear.yaml"
+CONFIG = REPO / "configs" / "examples.yaml"
 SENTENCES = [
     "The ministry signed a contract for 12 attack helicopters and spare parts.",
     "Warships began a week of joint naval drills off the coast on Monday.",

@@ -20,7 +20,7 @@ REPO = Path(__file__).resolve().parents[1]
 def trained(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("m") / "linear"
     return eventclf.train(
-        REPO / "configs" / "linear.yaml",
+        REPO / "configs" / "examples.yaml",
         output_dir=out,
         cache_dir=str(tmp_path_factory.mktemp("cache")),
     )

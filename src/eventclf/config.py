@@ -180,7 +180,7 @@ class TrainingConfig(_Strict):
     seed: int = 13
     #: Where the model directory goes (default: models/<config file stem>).
     output_dir: str | None = None
-    #: Working folder for checkpoints of long runs (default: runs/<config file stem>).
+    #: Working folder for checkpoints of long runs (default: .<model dir name>.run beside it).
     run_dir: str | None = None
     #: Device for training: "auto" (a GPU when there is one), "cpu" or "cuda".
     device: Literal["auto", "cpu", "cuda"] = "auto"

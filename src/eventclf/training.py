@@ -70,7 +70,8 @@ def train(
     if not y.any():
         raise ConfigError("the training data has no labelled sentence; nothing to learn")
     context = RunContext(
-        run_dir=Path(cfg.training.run_dir or Path("runs") / cfg.name),
+        # Checkpoints sit beside the model directory, so two runs never share them.
+        run_dir=Path(cfg.training.run_dir or target.parent / f".{target.name}.run"),
         resume=resume,
         device=cfg.training.device,
         progress=progress,

@@ -386,6 +386,21 @@ class TransformerBackend:
         for stray in folder.glob("*.bin"):  # nothing pickled in a model directory
             stray.unlink()
 
+    @staticmethod
+    def _quiet_load(fn: Any, *args: Any, **kwargs: Any) -> Any:
+        """``from_pretrained`` without its progress bar (restored afterwards)."""
+        from transformers.utils import logging as _hf_logging
+
+        hf_logging: Any = _hf_logging
+
+        was_on = hf_logging.is_progress_bar_enabled()
+        hf_logging.disable_progress_bar()
+        try:
+            return fn(*args, **kwargs)
+        finally:
+            if was_on:
+                hf_logging.enable_progress_bar()
+
     @classmethod
     def load(
         cls, folder: Path, info: dict[str, Any], *, device: str | None = None
@@ -399,7 +414,12 @@ class TransformerBackend:
                 from safetensors.numpy import load_file
 
                 model.encoder_ = (
-                    AutoModel.from_pretrained(folder, local_files_only=True, use_safetensors=True)
+                    cls._quiet_load(
+                        AutoModel.from_pretrained,
+                        folder,
+                        local_files_only=True,
+                        use_safetensors=True,
+                    )
                     .to(model.device_)
                     .eval()
                 )
@@ -407,8 +427,11 @@ class TransformerBackend:
                 model.head_ = (head["weight"], head["bias"])
             else:
                 model.model_ = (
-                    AutoModelForSequenceClassification.from_pretrained(
-                        folder, local_files_only=True, use_safetensors=True
+                    cls._quiet_load(
+                        AutoModelForSequenceClassification.from_pretrained,
+                        folder,
+                        local_files_only=True,
+                        use_safetensors=True,
                     )
                     .to(model.device_)
                     .eval()
