@@ -15,7 +15,6 @@ import datetime
 import json
 import os
 import platform
-import resource
 import subprocess
 import sys
 import time
@@ -39,19 +38,29 @@ def make_input(path: Path, size_mb: int, texts: list[str]) -> int:
     return n
 
 
-def run_child(cmd: list[str]) -> tuple[float, float]:
-    """Wall seconds and peak RSS (MiB) of one child process."""
-    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+# Runs the CLI in a child and reports that child's own peak RSS (ru_maxrss, KiB on Linux).
+CHILD = (
+    "import resource, sys\n"
+    "from eventclf.cli import main\n"
+    "code = main(sys.argv[1:])\n"
+    "print('MAXRSS', resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, file=sys.stderr)\n"
+    "sys.exit(code)\n"
+)
+
+
+def run_child(args: list[str]) -> tuple[float, float]:
+    """Wall seconds and peak RSS (MiB) of one ``eventclf`` run in a child process."""
     t0 = time.perf_counter()
-    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
+    proc = subprocess.run(
+        [sys.executable, "-c", CHILD, *args],
+        check=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     wall = time.perf_counter() - t0
-    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    if peak <= before:  # ru_maxrss over children is a running maximum
-        print(
-            "note: peak not above an earlier child's; run sizes in increasing order",
-            file=sys.stderr,
-        )
-    return wall, peak / 1024
+    line = next(x for x in proc.stderr.splitlines() if x.startswith("MAXRSS"))
+    return wall, int(line.split()[1]) / 1024
 
 
 def main() -> int:
@@ -67,14 +76,12 @@ def main() -> int:
     )
     texts = [a.text for a in eventclf.read_articles(ROOT / "data" / "corpus" / "train.jsonl")]
     per_article = sum(len(split_sentences(t)) for t in texts) / len(texts)
-    eventclf_bin = str(Path(sys.executable).with_name("eventclf"))
     rows = []
     for size in sorted({10, 100, args.max_mb}):
         src = OUT / f"stream-{size}mb.jsonl"
         n = make_input(src, size, texts)
         wall, peak = run_child(
             [
-                eventclf_bin,
                 "predict",
                 str(model),
                 str(src),
@@ -98,7 +105,7 @@ def main() -> int:
             f"- machine: {platform.platform()}, os.cpu_count()={os.cpu_count()}",
             "- `eventclf predict MODEL FILE --output OUT` in a child process, linear model from "
             "configs/linear.yaml; input: corpus articles repeated with fresh ids "
-            f"(~{per_article:.1f} sentences each); peak = the child's ru_maxrss",
+            f"(~{per_article:.1f} sentences each); peak = each child's own ru_maxrss",
             "",
             "| input MB | articles | seconds | articles/s | sentences/s | peak RSS MiB |",
             "| ---: | ---: | ---: | ---: | ---: | ---: |",

@@ -97,7 +97,7 @@ def test_model_directory_contents(model_dir: Path) -> None:
         "evaluation/report.md",
         "evaluation/test-pr.png",
         "evaluation/test-confusion.png",
-        "model/linear.skops",
+        "model/linear.safetensors",
         "model/vocab.json",
     ):
         assert (model_dir / name).is_file(), name

@@ -160,3 +160,16 @@ def test_minilm_fine_tunes_beyond_chance(tmp_path: Path) -> None:
     )
     metrics = json.loads((model_dir / "metrics.json").read_text())
     assert metrics["test"]["macro"]["f1"] > 0.5
+
+
+def test_resume_continues_from_the_last_checkpoint(tmp_path: Path, tiny_bert: Path) -> None:
+    cfg = _config(tmp_path, tiny_bert, epochs=2)
+    eventclf.train(cfg, output_dir=tmp_path / "a", cache_dir=str(tmp_path / "c"))
+    run = tmp_path / "run"
+    assert sorted(p.name for p in run.glob("checkpoint-*"))  # the run's own working files
+    cfg["model"]["epochs"] = 3  # type: ignore[index]
+    out = eventclf.train(cfg, output_dir=tmp_path / "b", cache_dir=str(tmp_path / "c"), resume=True)
+    history = json.loads((out / "meta.json").read_text())["backend_info"]["history"]
+    epochs = [row["epoch"] for row in history if "loss" in row]
+    assert epochs[-1] == 3.0 and 1.0 in epochs  # epochs 1-2 came from the checkpoint
+    assert not list(out.rglob("*.pt")) and not list(out.rglob("*.pth"))

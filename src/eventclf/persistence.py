@@ -7,14 +7,15 @@ MODEL/
   config.yaml    the resolved run config
   metrics.json   {split: {label | "micro" | "macro": {precision, recall, f1, support}}}
   README.md      the model card
-  model/         the backend's files (skops, JSON, safetensors; never pickle)
+  model/         the backend's files (safetensors, JSON, tokenizer text files; never pickle)
 ```
 
 Saving is atomic: everything is written to a hidden sibling folder, which is renamed into
 place only when complete (a replaced model is moved aside first and removed after), so an
 interrupted run never leaves a directory that loads. Loading refuses a newer format, any
-file not listed in ``meta.json`` (a planted pickle, say), any file whose checksum differs,
-and skops files that name types outside an explicit trusted list.
+file of a kind a model never holds (only the data formats in :data:`ALLOWED_SUFFIXES` are
+accepted: a pickle, a skops or joblib file, a torch ``.bin`` is refused whatever its name
+says), any file not listed in ``meta.json``, and any file whose checksum differs.
 """
 
 from __future__ import annotations
@@ -32,9 +33,8 @@ from typing import Any
 from eventclf.errors import ModelError
 
 __all__ = [
+    "ALLOWED_SUFFIXES",
     "FORMAT_VERSION",
-    "TRUSTED_SKOPS_TYPES",
-    "load_skops",
     "read_meta",
     "verify_model_dir",
     "write_model_dir",
@@ -42,17 +42,27 @@ __all__ = [
 
 FORMAT_VERSION = 1
 META = "meta.json"
-#: The only types a skops file in a model directory may contain. skops itself trusts every
-#: scikit-learn estimator by default; eventclf trusts less: plain containers and arrays.
-TRUSTED_SKOPS_TYPES: tuple[str, ...] = (
-    "builtins.dict",
-    "builtins.list",
-    "builtins.str",
-    "builtins.int",
-    "builtins.float",
-    "numpy.ndarray",
+#: The only kinds of file a model directory may hold: data, never code or pickles.
+ALLOWED_SUFFIXES = (
+    ".json",
+    ".safetensors",
+    ".yaml",
+    ".md",
+    ".png",
+    ".jsonl",
+    ".txt",
+    ".model",
 )
-_PICKLE_SUFFIXES = (".pkl", ".pickle", ".joblib", ".bin", ".pt", ".pth", ".ckpt", ".npy")
+_PICKLE_SUFFIXES = (
+    ".pkl",
+    ".pickle",
+    ".joblib",
+    ".bin",
+    ".pt",
+    ".pth",
+    ".ckpt",
+    ".npy",
+)
 
 
 def _sha256(path: Path) -> str:
@@ -173,6 +183,11 @@ def verify_model_dir(model_dir: str | Path) -> dict[str, Any]:
                 f"{path}: refusing to load: {name} looks like a pickle file, and eventclf "
                 "models never contain pickles (it may execute code when loaded)"
             )
+        if not name.endswith(ALLOWED_SUFFIXES):
+            raise ModelError(
+                f"{path}: refusing to load: {name} is not a kind of file eventclf models hold "
+                f"(allowed: {', '.join(ALLOWED_SUFFIXES)})"
+            )
     unexpected = sorted(present - set(listed))
     if unexpected:
         raise ModelError(
@@ -189,43 +204,3 @@ def verify_model_dir(model_dir: str | Path) -> dict[str, Any]:
                 "(the file was modified or damaged after saving)"
             )
     return meta
-
-
-def skops_types(path: Path) -> set[str]:
-    """Every type a skops file names, read from its schema without loading anything."""
-    import zipfile
-
-    try:
-        with zipfile.ZipFile(path) as zf:
-            schema = json.loads(zf.read("schema.json"))
-    except (OSError, KeyError, ValueError, zipfile.BadZipFile) as exc:
-        raise ModelError(f"{path}: not a readable skops file ({exc})") from None
-    found: set[str] = set()
-    stack: list[Any] = [schema]
-    while stack:
-        node = stack.pop()
-        if isinstance(node, dict):
-            if "__class__" in node or "__module__" in node:
-                found.add(f"{node.get('__module__')}.{node.get('__class__')}")
-                if node.get("__loader__") == "NdArrayNode" and node.get("type") != "numpy":
-                    found.add("numpy.ndarray[object]")
-            stack.extend(node.values())
-        elif isinstance(node, list):
-            stack.extend(node)
-    return found
-
-
-def load_skops(path: Path) -> Any:
-    """Load a skops file whose types are all in :data:`TRUSTED_SKOPS_TYPES`; refuse others."""
-    import skops.io as sio
-
-    refused = sorted(skops_types(path) - set(TRUSTED_SKOPS_TYPES))
-    if refused:
-        raise ModelError(
-            f"{path}: refusing to load: it names types outside eventclf's trusted list: {refused}"
-        )
-    try:
-        untrusted = sio.get_untrusted_types(file=path)
-        return sio.load(path, trusted=untrusted)
-    except Exception as exc:  # skops raises assorted errors on damaged files
-        raise ModelError(f"{path}: cannot load ({exc})") from None

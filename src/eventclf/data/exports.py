@@ -22,6 +22,7 @@ from eventclf.data.records import (
     check_label,
     check_span,
     check_text,
+    decode_utf8,
     make_article,
     make_sentence_row,
 )
@@ -200,16 +201,9 @@ def read_labelstudio(
         yield DataError(f"cannot open: {exc.strerror}", file=name)
         return
     try:
-        doc = json.loads(raw.decode("utf-8-sig"))
-    except UnicodeDecodeError as exc:
-        line = raw[: exc.start].count(b"\n") + 1
-        yield DataError(
-            "bytes that are not UTF-8",
-            file=name,
-            line=line,
-            expected="UTF-8 text",
-            found=f"byte {raw[exc.start]:#04x}",
-        )
+        doc = json.loads(decode_utf8(raw, name))
+    except DataError as exc:
+        yield exc
         return
     except RecursionError:
         yield DataError("JSON nested too deeply", file=name, expected="a list of tasks")
@@ -343,19 +337,7 @@ def _read_text(path: Path) -> str:
             line=raw[:nul].count(b"\n") + 1,
             expected="UTF-8 text",
         )
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        line = raw[: exc.start].count(b"\n") + 1
-        raise DataError(
-            "bytes that are not UTF-8",
-            file=str(path),
-            line=line,
-            expected="UTF-8 text",
-            found=f"byte {raw[exc.start]:#04x}",
-            hint="re-save the file as UTF-8",
-        ) from None
-    return text[1:] if text.startswith("\ufeff") else text
+    return decode_utf8(raw, str(path))
 
 
 def _brat_document(txt: Path, ann: Path, labels: LabelSet | None, report: ReadReport) -> Item:

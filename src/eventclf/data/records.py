@@ -18,7 +18,14 @@ from eventclf.errors import DataError
 from eventclf.labels import LabelSet
 from eventclf.types import Annotation, Article, Span
 
-__all__ = ["Loc", "ReadReport", "make_article", "make_sentence_row", "utf16_to_codepoints"]
+__all__ = [
+    "Loc",
+    "ReadReport",
+    "decode_utf8",
+    "make_article",
+    "make_sentence_row",
+    "utf16_to_codepoints",
+]
 
 log = logging.getLogger("eventclf")
 _SURROGATE = re.compile("[\ud800-\udfff]")
@@ -250,6 +257,22 @@ def make_sentence_row(
         metadata=dict(metadata or {}),
         origin=str(loc),
     )
+
+
+def decode_utf8(raw: bytes, file: str) -> str:
+    """A whole file's bytes as text (a leading BOM dropped); bad bytes are a DataError."""
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise DataError(
+            "bytes that are not UTF-8",
+            file=file,
+            line=raw[: exc.start].count(b"\n") + 1,
+            expected="UTF-8 text",
+            found=f"byte {raw[exc.start]:#04x}",
+            hint="re-save the file as UTF-8",
+        ) from None
+    return text.removeprefix("\ufeff")
 
 
 def utf16_to_codepoints(text: str) -> list[int] | None:

