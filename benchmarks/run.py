@@ -1,6 +1,8 @@
 """Run every benchmark in one go and collect the tables in benchmarks/RESULTS.md.
 
 Usage, from the repository root: ``make bench`` (or ``.venv/bin/python benchmarks/run.py``).
+``benchmarks/run.py stream.py`` reruns only the named scripts and reassembles RESULTS.md
+from the others' last results.
 It first makes sure the two default models exist: ``models/linear`` is retrained from
 configs/linear.yaml (seconds); ``models/transformer`` is trained from configs/transformer.yaml
 only when absent (about 15 minutes on 2 CPU cores). Then each script runs in turn.
@@ -26,7 +28,7 @@ PARTS = [
 ]
 
 
-def main() -> int:
+def main(only: list[str]) -> int:
     eventclf = str(Path(sys.executable).with_name("eventclf"))
     subprocess.run(
         [eventclf, "train", "configs/linear.yaml", "--overwrite", "--quiet"],
@@ -50,13 +52,16 @@ def main() -> int:
         "",
     ]
     for argv, result in PARTS:
-        print(f"== {argv[0]}", file=sys.stderr)
-        subprocess.run(
-            [sys.executable, str(ROOT / "benchmarks" / argv[0]), *argv[1:]],
-            check=True,
-            cwd=ROOT,
-            stdout=subprocess.DEVNULL,
-        )
+        if only and argv[0] not in only:
+            print(f"== {argv[0]}: last results reused", file=sys.stderr)
+        else:
+            print(f"== {argv[0]}", file=sys.stderr)
+            subprocess.run(
+                [sys.executable, str(ROOT / "benchmarks" / argv[0]), *argv[1:]],
+                check=True,
+                cwd=ROOT,
+                stdout=subprocess.DEVNULL,
+            )
         text = (ROOT / "benchmarks" / result).read_text(encoding="utf-8")
         # Each script's headings go one level down under the page title.
         sections.append(
@@ -74,4 +79,4 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(sys.argv[1:]))

@@ -4,7 +4,7 @@ Run from the repository root: ``.venv/bin/python benchmarks/stream.py [--max-mb 
 Generates JSONL files of news-like articles (corpus articles repeated with fresh ids) of
 10 MB, 100 MB and ``--max-mb`` MB under ``benchmarks/out/``, runs ``eventclf predict`` on
 each in a child process with the linear model trained by configs/linear.yaml, and reports
-wall time, articles/s, sentences/s and the child's peak resident memory (``ru_maxrss``).
+wall time, articles/s, sentences/s and the child's peak resident memory (``VmHWM``).
 Flat memory across sizes is the claim checked. Results go to ``benchmarks/results/stream.md``.
 """
 
@@ -38,12 +38,14 @@ def make_input(path: Path, size_mb: int, texts: list[str]) -> int:
     return n
 
 
-# Runs the CLI in a child and reports that child's own peak RSS (ru_maxrss, KiB on Linux).
+# Runs the CLI in a child and reports that child's own peak RSS: VmHWM from /proc (Linux),
+# which starts afresh at exec (ru_maxrss would carry the forking parent's size over).
 CHILD = (
-    "import resource, sys\n"
+    "import sys\n"
     "from eventclf.cli import main\n"
     "code = main(sys.argv[1:])\n"
-    "print('MAXRSS', resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, file=sys.stderr)\n"
+    "hwm = [x for x in open('/proc/self/status') if x.startswith('VmHWM')][0].split()[1]\n"
+    "print('MAXRSS', hwm, file=sys.stderr)\n"
     "sys.exit(code)\n"
 )
 
@@ -105,7 +107,7 @@ def main() -> int:
             f"- machine: {platform.platform()}, os.cpu_count()={os.cpu_count()}",
             "- `eventclf predict MODEL FILE --output OUT` in a child process, linear model from "
             "configs/linear.yaml; input: corpus articles repeated with fresh ids "
-            f"(~{per_article:.1f} sentences each); peak = each child's own ru_maxrss",
+            f"(~{per_article:.1f} sentences each); peak = each child's own VmHWM",
             "",
             "| input MB | articles | seconds | articles/s | sentences/s | peak RSS MiB |",
             "| ---: | ---: | ---: | ---: | ---: | ---: |",
