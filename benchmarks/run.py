@@ -1,8 +1,8 @@
 """Run every benchmark in one go and collect the tables in benchmarks/RESULTS.md.
 
 Usage, from the repository root: ``make bench`` (or ``.venv/bin/python benchmarks/run.py``).
-``benchmarks/run.py stream.py`` reruns only the named scripts and reassembles RESULTS.md
-from the others' last results.
+``benchmarks/run.py stream.py`` reruns only the named scripts (``--collect``: none) and
+reassembles RESULTS.md from the others' last results.
 It first makes sure the two default models exist: ``models/linear`` is retrained from
 configs/linear.yaml (seconds); ``models/transformer`` is trained from configs/transformer.yaml
 only when absent (about 15 minutes on 2 CPU cores). Then each script runs in turn.
