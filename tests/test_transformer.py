@@ -150,16 +150,21 @@ def test_bad_base_is_a_config_error(tmp_path: Path) -> None:
 
 @pytest.mark.slow
 def test_minilm_fine_tunes_beyond_chance(tmp_path: Path) -> None:
-    """The packaged MiniLM, briefly fine-tuned on the bundled corpus (minutes on a CPU)."""
+    """The packaged MiniLM, fine-tuned for one epoch on the bundled corpus (minutes on a CPU),
+    beats the F1 of calling every sentence positive by a wide margin."""
     repo = Path(__file__).resolve().parents[1]
     model_dir = eventclf.train(
         repo / "configs" / "transformer.yaml",
-        {"model.epochs": 1, "training.run_dir": str(tmp_path / "run")},
+        {"model.epochs": 1, "model.learning_rate": 1e-4},
         output_dir=tmp_path / "minilm",
         cache_dir=str(tmp_path / "c"),
     )
+    meta = json.loads((model_dir / "meta.json").read_text())
+    test = meta["dataset"]["label_counts"]["test"]
+    n = meta["dataset"]["split_sentences"]["test"]
+    chance = np.mean([2 * (test[lab] / n) / (1 + test[lab] / n) for lab in meta["labels"]])
     metrics = json.loads((model_dir / "metrics.json").read_text())
-    assert metrics["test"]["macro"]["f1"] > 0.5
+    assert metrics["test"]["macro"]["f1"] > chance + 0.2, (metrics["test"]["macro"], chance)
 
 
 def test_resume_continues_from_the_last_checkpoint(tmp_path: Path, tiny_bert: Path) -> None:
