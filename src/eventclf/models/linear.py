@@ -197,7 +197,6 @@ class LinearBackend:
     """TF-IDF (words + in-word character n-grams) and one-vs-rest logistic regression."""
 
     name: ClassVar[str] = "linear"
-    files: ClassVar[tuple[str, ...]] = ("linear.safetensors", "vocab.json")
 
     def __init__(
         self,
