@@ -51,6 +51,20 @@ def _labels_from(args: argparse.Namespace) -> Any:
     return LabelSet(DEFAULT_LABELS)
 
 
+def _read(args: argparse.Namespace, paths: Sequence[str], labels: Any, report: Any) -> Any:
+    """Whole-file validation of the inputs with the shared data options."""
+    from eventclf.data.readers import read_all
+
+    return read_all(
+        paths,
+        format=args.format,
+        labels=labels,
+        offsets=args.offsets,
+        lenient=args.lenient,
+        report=report,
+    )
+
+
 def _print_report(report: Any, err: TextIO) -> None:
     print(report.summary(), file=err)
     for bad in report.skipped[:20]:
@@ -63,7 +77,7 @@ def _print_report(report: Any, err: TextIO) -> None:
 
 
 def cmd_convert(args: argparse.Namespace) -> int:
-    from eventclf.data.readers import ReadReport, read_all
+    from eventclf.data.readers import ReadReport
 
     labels = _labels_from(args)
     report = ReadReport()
@@ -73,14 +87,7 @@ def cmd_convert(args: argparse.Namespace) -> int:
     n = 0
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            for art in read_all(
-                args.inputs,
-                format=args.format,
-                labels=labels,
-                offsets=args.offsets,
-                lenient=args.lenient,
-                report=report,
-            ):
+            for art in _read(args, args.inputs, labels, report):
                 fh.write(json.dumps(_native(art), ensure_ascii=False) + "\n")
                 n += 1
         os.replace(tmp, out)
@@ -134,7 +141,7 @@ def cmd_stats(args: argparse.Namespace) -> int:
         raise ConfigError("stats needs a DATA file or --config")
     from eventclf.config import OverlapPolicy
     from eventclf.data.labelling import label_article
-    from eventclf.data.readers import ReadReport, read_all
+    from eventclf.data.readers import ReadReport
     from eventclf.data.sentences import get_splitter
 
     labels = _labels_from(args)
@@ -142,14 +149,7 @@ def cmd_stats(args: argparse.Namespace) -> int:
     splitter = get_splitter("rules")
     articles = sentences = unsure = 0
     label_counts: Counter[str] = Counter()
-    for art in read_all(
-        args.data,
-        format=args.format,
-        labels=labels,
-        offsets=args.offsets,
-        lenient=args.lenient,
-        report=report,
-    ):
+    for art in _read(args, args.data, labels, report):
         articles += 1
         for sent in label_article(art, splitter, OverlapPolicy()):
             sentences += 1

@@ -118,12 +118,16 @@ class NgramFeatures:
             shape=(len(token_lists), len(self.word_vocab_)),
         )
         x.sum_duplicates()
+        return self._weigh(x, self.word_idf_)
+
+    def _weigh(self, x: sp.csr_matrix, idf: np.ndarray) -> sp.csr_matrix:
+        """Counts -> binary or (sublinear) TF, times IDF, rows l2-normalised (in place)."""
         if self.params.binary:
             x.data[:] = 1.0
         elif self.params.sublinear_tf:
             np.log(x.data, out=x.data)
             x.data += 1.0
-        x.data *= self.word_idf_[x.indices]
+        x.data *= idf[x.indices]
         return _l2_rows(x)
 
     def _char_tokens(self, text: str) -> list[str]:
@@ -169,14 +173,7 @@ class NgramFeatures:
             ),
             shape=(len(local), len(self.char_vocab_)),
         )
-        x = (counts @ per_token).tocsr()
-        if self.params.binary:
-            x.data[:] = 1.0
-        elif self.params.sublinear_tf:
-            np.log(x.data, out=x.data)
-            x.data += 1.0
-        x.data *= self.char_idf_[x.indices]
-        return _l2_rows(x)
+        return self._weigh((counts @ per_token).tocsr(), self.char_idf_)
 
     def matrix(self, texts: Sequence[str]) -> sp.csr_matrix:
         """Both blocks side by side (word n-grams, then char n-grams)."""
