@@ -77,7 +77,8 @@ def train(
         progress=progress,
     )
     backend = backend_cls(cfg.model, seed=cfg.training.seed, context=context)  # type: ignore[call-arg]
-    dev = _matrix(dd["dev"]) if "dev" in dd else None
+    eval_sets = {name: _matrix(dd[name]) for name in ("dev", "test") if name in dd}
+    dev = eval_sets.get("dev")
     backend.fit(texts, y, dev=(dev[0], dev[1]) if dev else None)
     fit_seconds = time.perf_counter() - started
     if int(os.environ.get("RANK", "0")) != 0:  # torchrun / accelerate: rank 0 saves
@@ -85,6 +86,8 @@ def train(
 
     ev = cfg.evaluation
     notes: list[str] = []
+    # Scores of the evaluation splits, computed once: for tuning and for the reports.
+    eval_proba = {name: backend.predict_proba(x[0]) for name, x in eval_sets.items()}
     thresholds = [ev.threshold] * len(labels)
     if ev.thresholds == "tune":
         if dev is None:
@@ -92,7 +95,7 @@ def train(
         else:
             thresholds, tune_notes = tune_thresholds(
                 dev[1],
-                backend.predict_proba(dev[0]),
+                eval_proba["dev"],
                 low=ev.min_threshold,
                 high=ev.max_threshold,
                 default=ev.threshold,
@@ -107,20 +110,18 @@ def train(
         backend.save(tmp / "model")
         metrics: dict[str, Any] = {}
         eval_dir = tmp / "evaluation"
-        for name in ("dev", "test"):
-            if name in dd:
-                s_texts, s_y, s_ids = _matrix(dd[name])
-                metrics |= write_report(
-                    eval_dir,
-                    split=name,
-                    texts=s_texts,
-                    ids=s_ids,
-                    y_true=s_y,
-                    proba=backend.predict_proba(s_texts),
-                    thresholds=thresholds,
-                    labels=labels,
-                    title=f"{cfg.name}: {name} split",
-                )
+        for name, (s_texts, s_y, s_ids) in eval_sets.items():
+            metrics |= write_report(
+                eval_dir,
+                split=name,
+                texts=s_texts,
+                ids=s_ids,
+                y_true=s_y,
+                proba=eval_proba[name],
+                thresholds=thresholds,
+                labels=labels,
+                title=f"{cfg.name}: {name} split",
+            )
         (tmp / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n", "utf-8")
         (tmp / "config.yaml").write_text(
             yaml.safe_dump(cfg.dump(), sort_keys=False, allow_unicode=True), "utf-8"

@@ -410,32 +410,22 @@ class TransformerBackend:
         model.device_ = pick_device(device)
         try:
             model.tokenizer_ = AutoTokenizer.from_pretrained(folder, local_files_only=True)
-            if params.mode == "frozen":
+            frozen = params.mode == "frozen"
+            auto = AutoModel if frozen else AutoModelForSequenceClassification
+            network = (
+                cls._quiet_load(
+                    auto.from_pretrained, folder, local_files_only=True, use_safetensors=True
+                )
+                .to(model.device_)
+                .eval()
+            )
+            if frozen:
                 from safetensors.numpy import load_file
 
-                model.encoder_ = (
-                    cls._quiet_load(
-                        AutoModel.from_pretrained,
-                        folder,
-                        local_files_only=True,
-                        use_safetensors=True,
-                    )
-                    .to(model.device_)
-                    .eval()
-                )
                 head = load_file(str(folder / HEAD_FILE))
-                model.head_ = (head["weight"], head["bias"])
+                model.encoder_, model.head_ = network, (head["weight"], head["bias"])
             else:
-                model.model_ = (
-                    cls._quiet_load(
-                        AutoModelForSequenceClassification.from_pretrained,
-                        folder,
-                        local_files_only=True,
-                        use_safetensors=True,
-                    )
-                    .to(model.device_)
-                    .eval()
-                )
+                model.model_ = network
         except (OSError, ValueError, KeyError) as exc:
             raise ModelError(f"{folder}: cannot load the transformer model ({exc})") from None
         return model
