@@ -143,6 +143,7 @@ def cmd_stats(args: argparse.Namespace) -> int:
     from eventclf.data.labelling import label_article
     from eventclf.data.readers import ReadReport
     from eventclf.data.sentences import get_splitter
+    from eventclf.evaluate import ALWAYS_DROP
 
     labels = _labels_from(args)
     report = ReadReport()
@@ -153,7 +154,7 @@ def cmd_stats(args: argparse.Namespace) -> int:
         articles += 1
         for sent in label_article(art, splitter, OverlapPolicy()):
             sentences += 1
-            if sent.unsure or art.metadata.get("quality") in ("unsure", "ambiguous"):
+            if sent.unsure or art.metadata.get("quality") in ALWAYS_DROP:
                 unsure += 1
                 continue
             label_counts.update(sent.labels or ("none",))

@@ -18,6 +18,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from eventclf.errors import ConfigError
+from eventclf.evaluate import ALWAYS_DROP
 from eventclf.labels import DEFAULT_LABELS, LabelSet
 
 __all__ = [
@@ -95,7 +96,7 @@ class DataConfig(_Strict):
     #: Skip bad records (counted and listed) instead of stopping.
     lenient: bool = False
     #: Sentence rows whose `quality` is one of these are left out of training and evaluation.
-    drop_quality: list[str] = Field(default_factory=lambda: ["unsure", "ambiguous"])
+    drop_quality: list[str] = Field(default_factory=lambda: list(ALWAYS_DROP))
 
     @field_validator("sources", mode="before")
     @classmethod
