@@ -24,6 +24,7 @@ PARTS = [
         "results/accuracy.md",
     ),
     (["transformer.py", "--model", str(MODELS / "transformer")], "results/transformer.md"),
+    (["training.py"], "results/training.md"),
     (["stream.py"], "results/stream.md"),
 ]
 

@@ -1,0 +1,143 @@
+"""The bundled corpus (data/corpus) and the tool that adds drafted parts to it."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import sys
+from collections import Counter
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+
+from eventclf import read_articles, split_sentences
+from eventclf.labels import DEFAULT_LABELS
+
+REPO = Path(__file__).resolve().parents[1]
+CORPUS = REPO / "data" / "corpus"
+SPLITS = ("train", "dev", "test")
+
+
+def _add_part() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("add_part", CORPUS / "add_part.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["add_part"] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+add_part = _add_part()
+
+
+@pytest.fixture(scope="module")
+def corpus() -> dict[str, list]:
+    return {
+        name: list(read_articles(CORPUS / f"{name}.jsonl", labels=DEFAULT_LABELS))
+        for name in SPLITS
+    }
+
+
+def test_no_article_in_two_splits(corpus: dict[str, list]) -> None:
+    ids = Counter(a.id for articles in corpus.values() for a in articles)
+    assert [i for i, n in ids.items() if n > 1] == []
+
+
+def test_every_span_is_one_whole_sentence(corpus: dict[str, list]) -> None:
+    bad = []
+    for articles in corpus.values():
+        for article in articles:
+            sentences = set(split_sentences(article.text))
+            bad += [
+                (article.id, a.start, a.end)
+                for a in article.annotations
+                if (a.start, a.end) not in sentences
+            ]
+            bad += [
+                (article.id, u.start, u.end)
+                for u in article.unsure
+                if (u.start, u.end) not in sentences
+            ]
+    assert bad == []
+
+
+def test_corpus_size_and_label_floor(corpus: dict[str, list]) -> None:
+    """The issue's floor: 150 articles, 1,500 sentences, 250 sentences per label."""
+    articles = [a for part in corpus.values() for a in part]
+    sentences = sum(len(split_sentences(a.text)) for a in articles)
+    per_label = Counter(
+        label for a in articles for (_, label) in {(x.start, x.label) for x in a.annotations}
+    )
+    assert len(articles) >= 150 and sentences >= 1500
+    assert min(per_label[label] for label in DEFAULT_LABELS) >= 250, per_label
+    assert sum(1 for a in articles if not a.annotations) >= 50
+
+
+DRAFT = {
+    "id": "zz-001",
+    "title": "Navy warns ships away from drill zone",
+    "title_labels": ["military_exercise", "threat_statement"],
+    "date": "2024-03-02",
+    "byline": "By Ada Obi",
+    "dateline": "LAGOS, March 2 (Global Wire) -",
+    "paragraphs": [
+        [
+            [
+                "The navy began a three-day exercise off the coast on Saturday.",
+                ["military_exercise"],
+            ],
+            ["Officials met Gen. Bello in the U.S. capital last week.", []],
+        ],
+        [["No other vessels were reported in the area.", []]],
+    ],
+}
+
+
+def test_draft_becomes_whole_sentence_spans(tmp_path: Path) -> None:
+    article = add_part.build_article(DRAFT, "draft.jsonl:1")
+    text = article["text"]
+    assert text.startswith("Navy warns ships away from drill zone\n\nBy Ada Obi\n\nLAGOS, March 2")
+    spans = [(text[a["start"] : a["end"]], a["label"]) for a in article["annotations"]]
+    assert spans == [
+        ("Navy warns ships away from drill zone", "military_exercise"),
+        ("Navy warns ships away from drill zone", "threat_statement"),
+        (
+            "LAGOS, March 2 (Global Wire) - The navy began a three-day exercise off the coast on "
+            "Saturday.",
+            "military_exercise",
+        ),
+    ]
+    # The record passes eventclf's own reader with the same spans.
+    path = tmp_path / "part.jsonl"
+    path.write_text(json.dumps(article) + "\n", encoding="utf-8")
+    (parsed,) = read_articles(path, labels=DEFAULT_LABELS)
+    assert [(a.start, a.end) for a in parsed.annotations] == [
+        (a["start"], a["end"]) for a in article["annotations"]
+    ]
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"paragraphs": [[["It met Gen. Smith. Then it left.", []]]]}, "does not find"),
+        ({"paragraphs": [[["Fine.", ["arms"]]]]}, "unknown label"),
+        ({"colour": "red"}, "unknown field"),
+        ({"paragraphs": [[["Two lines\nhere.", []]]]}, "line break"),
+        ({"date": ""}, "'date'"),
+    ],
+)
+def test_bad_draft_names_article_and_problem(change: dict, message: str) -> None:
+    with pytest.raises(add_part.DraftError, match=message) as info:
+        add_part.build_article({**DRAFT, **change}, "draft.jsonl:7")
+    assert "draft.jsonl:7" in str(info.value)
+
+
+def test_dealing_is_deterministic_and_by_label_group() -> None:
+    articles = [{"id": f"zz-{i:03d}", "annotations": []} for i in range(40)]
+    articles += [{"id": f"yy-{i:03d}", "annotations": [{"label": "arms_sale"}]} for i in range(20)]
+    first, second = add_part.deal(articles), add_part.deal(list(reversed(articles)))
+    assert first == second
+    assert [len(first[name]) for name in SPLITS] == [42, 9, 9]
+    arms = [sum(1 for a in first[n] if a["annotations"]) for n in SPLITS]
+    assert arms == [14, 3, 3]
