@@ -17,8 +17,9 @@ names the article and the sentence, so the draft can be fixed before anything is
     python data/corpus/add_part.py --check DRAFT.jsonl      # validate only
     python data/corpus/add_part.py DRAFT.jsonl              # validate, then append to the splits
 
-Dealing follows data/corpus/README.md: within each group of the draft's articles that share a set
-of labels, articles are ordered by a hash of their id and dealt 70/15/15 to train/dev/test.
+Dealing follows data/corpus/README.md: the draft's articles are grouped by their set of labels,
+ordered by a hash of their id within each group, and dealt 70/15/15 to train/dev/test from one
+interleaved cycle of 20 slots that runs on across the groups.
 Existing articles never move; ids already in the corpus are refused.
 """
 
@@ -152,10 +153,15 @@ def deal(articles: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
     for article in articles:
         groups[tuple(sorted({a["label"] for a in article["annotations"]}))].append(article)
     out: dict[str, list[dict[str, Any]]] = {name: [] for name in SPLITS}
+    # One cycle of 20 slots (14 train, 3 dev, 3 test) runs on across the groups, so that small
+    # groups still reach dev and test and the whole part comes out 70/15/15.
+    cycle = [0, 14, 17, 1, 2, 15, 3, 4, 18, 5, 6, 16, 7, 8, 19, 9, 10, 11, 12, 13]
+    position = 0
     for key in sorted(groups):
         members = sorted(groups[key], key=lambda a: hashlib.sha256(a["id"].encode()).hexdigest())
-        for i, article in enumerate(members):
-            slot = i % 20  # a cycle of 20: 14 train, 3 dev, 3 test
+        for article in members:
+            slot = cycle[position % 20]
+            position += 1
             out["train" if slot < 14 else "dev" if slot < 17 else "test"].append(article)
     return out
 

@@ -194,6 +194,9 @@ class EvaluationConfig(_Strict):
     #: Tuned thresholds are kept inside [min_threshold, max_threshold].
     min_threshold: float = Field(0.05, gt=0, lt=1)
     max_threshold: float = Field(0.95, gt=0, lt=1)
+    #: Expected share of sentences carrying each label in the text to be tagged; tuning
+    #: reweights dev negatives to match it (null: tune on dev as it is). See docs/config.md.
+    prevalence: float | None = Field(None, gt=0, lt=1)
 
 
 class RunConfig(_Strict):

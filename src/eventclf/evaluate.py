@@ -62,12 +62,19 @@ def tune_thresholds(
     high: float = 0.95,
     default: float = 0.5,
     names: Sequence[str] | None = None,
+    prevalence: float | None = None,
 ) -> tuple[list[float], list[str]]:
     """Per-label thresholds maximising F1 on (dev) data, kept in ``[low, high]``.
 
     Returns the thresholds and notes (a label with no positive example keeps ``default``).
     A chosen threshold sits halfway between the score that gives the best F1 and the next
     lower score, so it does not hug one training example.
+
+    ``prevalence``: the share of sentences expected to carry a label in the text the model
+    will tag. When a label is more frequent than that in the tuning data, each negative
+    counts as ``w = (pos / neg) / (prevalence / (1 - prevalence))`` false positives, so F1
+    is maximised as it would be on text with that prevalence (a corpus rich in events tunes
+    thresholds too low for news, where few sentences carry one). None: no reweighting.
     """
     y_true = np.asarray(y_true).astype(bool)
     proba = np.asarray(proba, dtype=np.float64)
@@ -80,10 +87,14 @@ def tune_thresholds(
             name = names[j] if names is not None else f"column {j}"
             notes.append(f"{name}: no positive example in the tuning data; threshold {default}")
             continue
+        weight = 1.0
+        pos_rate = float(t.mean())
+        if prevalence is not None and prevalence < pos_rate < 1.0:
+            weight = (pos_rate / (1 - pos_rate)) / (prevalence / (1 - prevalence))
         order = np.argsort(-s, kind="stable")
         s_sorted, t_sorted = s[order], t[order]
         tp = np.cumsum(t_sorted)
-        fp = np.cumsum(~t_sorted)
+        fp = np.cumsum(~t_sorted) * weight
         # Only cut where the score changes (ties go together).
         last_of_run = np.r_[s_sorted[1:] != s_sorted[:-1], True]
         f1 = 2 * tp / (tp + fp + t.sum())

@@ -100,6 +100,7 @@ def train(
                 high=ev.max_threshold,
                 default=ev.threshold,
                 names=labels.names,
+                prevalence=ev.prevalence,
             )
             notes += tune_notes
     for note in notes:
