@@ -197,6 +197,8 @@ class EvaluationConfig(_Strict):
     #: Expected share of sentences carrying each label in the text to be tagged; tuning
     #: reweights dev negatives to match it (null: tune on dev as it is). See docs/config.md.
     prevalence: float | None = Field(None, gt=0, lt=1)
+    #: Resamples of dev whose median F1-maximising threshold is taken (0: one maximum on dev).
+    bootstrap: int = Field(0, ge=0, le=10_000)
 
 
 class RunConfig(_Strict):

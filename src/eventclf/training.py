@@ -101,6 +101,8 @@ def train(
                 default=ev.threshold,
                 names=labels.names,
                 prevalence=ev.prevalence,
+                bootstrap=ev.bootstrap,
+                seed=cfg.training.seed,
             )
             notes += tune_notes
     for note in notes:
