@@ -178,3 +178,23 @@ def test_resume_continues_from_the_last_checkpoint(tmp_path: Path, tiny_bert: Pa
     epochs = [row["epoch"] for row in history if "loss" in row]
     assert epochs[-1] == 3.0 and 1.0 in epochs  # epochs 1-2 came from the checkpoint
     assert not list(out.rglob("*.pt")) and not list(out.rglob("*.pth"))
+
+
+def test_ensemble_of_linear_and_transformer(tmp_path: Path, tiny_bert: Path) -> None:
+    """Members of different backends train together, save, reload and quantise as one model."""
+    cfg = _config(tmp_path, tiny_bert)
+    transformer_member = cfg["model"]
+    linear_member = {"backend": "linear", "C": 4.0}
+    cfg["model"] = {"backend": "ensemble", "members": [linear_member, transformer_member]}
+    model_dir = eventclf.train(cfg, output_dir=tmp_path / "ens", cache_dir=str(tmp_path / "c"))
+    assert (model_dir / "model" / "member-1" / "model.safetensors").exists()
+    assert not list(model_dir.rglob("*.bin")) and not list(model_dir.rglob("*.pt"))
+    texts = [s for s, _ in SENTENCES]
+    tagger = eventclf.load(model_dir, device="cpu")
+    proba = tagger.predict_proba(texts)
+    assert np.allclose(eventclf.load(model_dir, device="cpu").predict_proba(texts), proba)
+    members = tagger.backend.members_  # type: ignore[attr-defined]
+    mean = (members[0].predict_proba(texts) + members[1].predict_proba(texts)) / 2
+    assert np.allclose(proba, mean, atol=1e-12)
+    q = eventclf.load(model_dir, device="cpu", quantize=True).predict_proba(texts)
+    assert np.abs(q - proba).max() < 0.2

@@ -174,7 +174,39 @@ class TransformerModelConfig(_Strict):
     head_C: float = Field(4.0, gt=0)
 
 
-ModelConfig = Annotated[LinearModelConfig | TransformerModelConfig, Field(discriminator="backend")]
+MemberConfig = Annotated[LinearModelConfig | TransformerModelConfig, Field(discriminator="backend")]
+
+
+class EnsembleModelConfig(_Strict):
+    """Several backends trained on the same data; their scores are averaged."""
+
+    backend: Literal["ensemble"] = "ensemble"
+    #: The member models, each configured as under `model` (linear or transformer).
+    members: list[MemberConfig] = Field(min_length=2)
+    #: Weight of each member in the average (null: equal weights); normalised to sum to 1.
+    weights: list[float] | None = None
+
+    @model_validator(mode="after")
+    def _weights_match(self) -> EnsembleModelConfig:
+        if self.weights is not None:
+            if len(self.weights) != len(self.members):
+                raise ValueError(
+                    f"weights has {len(self.weights)} entries for {len(self.members)} members"
+                )
+            if any(w < 0 for w in self.weights) or sum(self.weights) <= 0:
+                raise ValueError("weights must be >= 0 and not all 0")
+        return self
+
+    @property
+    def normalised_weights(self) -> list[float]:
+        w = self.weights or [1.0] * len(self.members)
+        return [x / sum(w) for x in w]
+
+
+ModelConfig = Annotated[
+    LinearModelConfig | TransformerModelConfig | EnsembleModelConfig,
+    Field(discriminator="backend"),
+]
 
 
 class TrainingConfig(_Strict):

@@ -58,6 +58,8 @@ def train(
     if target.exists() and not overwrite:
         raise ModelError(f"{target} already exists; pass --overwrite to replace it")
     backend_cls = get_backend(cfg.model.backend)  # fails early if the extra is missing
+    for member in getattr(cfg.model, "members", []):
+        get_backend(member.backend)
     labels = cfg.data.label_set
     started = time.perf_counter()
     dd, report = build(cfg, cache_dir=cache_dir)

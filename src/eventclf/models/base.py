@@ -53,6 +53,7 @@ class Backend(Protocol):
 BACKENDS: dict[str, tuple[str, str, str | None]] = {
     "linear": ("eventclf.models.linear", "LinearBackend", None),
     "transformer": ("eventclf.models.transformer", "TransformerBackend", "transformers"),
+    "ensemble": ("eventclf.models.ensemble", "EnsembleBackend", None),
 }
 
 
