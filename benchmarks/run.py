@@ -3,9 +3,10 @@
 Usage, from the repository root: ``make bench`` (or ``.venv/bin/python benchmarks/run.py``).
 ``benchmarks/run.py stream.py`` reruns only the named scripts (``--collect``: none) and
 reassembles RESULTS.md from the others' last results.
-It first makes sure the two default models exist: ``models/linear`` is retrained from
-configs/linear.yaml (seconds); ``models/transformer`` is trained from configs/transformer.yaml
-only when absent (about 15 minutes on 2 CPU cores). Then each script runs in turn.
+It first makes sure the default models exist: ``models/linear`` is retrained from
+configs/linear.yaml (seconds); ``models/transformer`` and ``models/ensemble`` are trained from
+their configs only when absent (about 15 minutes each on 2 CPU cores). Then each script runs in
+turn.
 """
 
 from __future__ import annotations
@@ -20,7 +21,12 @@ PARTS = [
     (["splitters.py"], "results/splitters.md"),
     (["linear.py"], "results/linear.md"),
     (
-        ["accuracy.py", "--model", str(MODELS / "linear"), "--model", str(MODELS / "transformer")],
+        [
+            "accuracy.py",
+            *("--model", str(MODELS / "linear")),
+            *("--model", str(MODELS / "transformer")),
+            *("--model", str(MODELS / "ensemble")),
+        ],
         "results/accuracy.md",
     ),
     (["transformer.py", "--model", str(MODELS / "transformer")], "results/transformer.md"),
@@ -37,13 +43,14 @@ def main(only: list[str]) -> int:
         cwd=ROOT,
         stdout=subprocess.DEVNULL,
     )
-    if not (MODELS / "transformer" / "meta.json").exists():
-        subprocess.run(
-            [eventclf, "train", "configs/transformer.yaml", "--quiet"],
-            check=True,
-            cwd=ROOT,
-            stdout=subprocess.DEVNULL,
-        )
+    for name in ("transformer", "ensemble"):
+        if not (MODELS / name / "meta.json").exists():
+            subprocess.run(
+                [eventclf, "train", f"configs/{name}.yaml", "--quiet"],
+                check=True,
+                cwd=ROOT,
+                stdout=subprocess.DEVNULL,
+            )
     sections = [
         "# Benchmark results",
         "",
