@@ -31,6 +31,18 @@ def _add_part() -> ModuleType:
 add_part = _add_part()
 
 
+def _apply_review() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("apply_review", CORPUS / "apply_review.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["apply_review"] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+apply_review = _apply_review()
+
+
 @pytest.fixture(scope="module")
 def corpus() -> dict[str, list]:
     return {
@@ -149,3 +161,57 @@ def test_dealing_is_deterministic_and_stratified() -> None:
             for n in SPLITS
         ]
         assert min(counts) >= 1, (label, counts)
+
+
+def test_every_review_decision_is_in_the_corpus(corpus: dict[str, list]) -> None:
+    """Each relabelling in data/corpus/reviews/ was applied to the splits."""
+    spans = {
+        (article.id, a.start, a.end, a.label)
+        for articles in corpus.values()
+        for article in articles
+        for a in article.annotations
+    }
+    reviews = sorted((CORPUS / "reviews").glob("*.jsonl"))
+    assert reviews
+    decisions = [row for path in reviews for row in apply_review.read_review(path)]
+    missing = [
+        row["where"]
+        for row in decisions
+        if (row["id"], row["start"], row["end"], row["label"]) not in spans
+    ]
+    assert decisions and missing == []
+
+
+def _review_line(tmp_path: Path, **fields: object) -> Path:
+    row = {"id": "zz-001", "start": 0, "end": 37, "label": "threat_statement"}
+    row |= {"rule": "10.2", "why": "test"} | fields
+    path = tmp_path / "review.jsonl"
+    path.write_text(json.dumps(row) + "\n", encoding="utf-8")
+    return path
+
+
+def test_review_adds_a_label_once(tmp_path: Path) -> None:
+    article = add_part.build_article(DRAFT, "draft.jsonl:1")
+    splits = {"train": [article]}
+    start, end = split_sentences(article["text"])[2]
+    path = _review_line(tmp_path, start=start, end=end)
+    assert apply_review.apply(apply_review.read_review(path), splits) == 1
+    assert apply_review.apply(apply_review.read_review(path), splits) == 0
+    assert {"start": start, "end": end, "label": "threat_statement"} in article["annotations"]
+
+
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        ({"start": 0, "end": 10}, "not one sentence"),
+        ({"id": "zz-404"}, "no article 'zz-404'"),
+        ({"label": "arms"}, "is not one of"),
+        ({"start": "0"}, "must be integers"),
+    ],
+)
+def test_bad_review_names_line_and_problem(tmp_path: Path, fields: dict, message: str) -> None:
+    splits = {"train": [add_part.build_article(DRAFT, "draft.jsonl:1")]}
+    path = _review_line(tmp_path, **fields)
+    with pytest.raises(apply_review.ReviewError, match=message) as info:
+        apply_review.apply(apply_review.read_review(path), splits)
+    assert f"{path}:1" in str(info.value)
