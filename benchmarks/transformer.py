@@ -87,7 +87,19 @@ def main() -> int:
         ("eventclf `predict_proba`, CPU fp32", rate(lambda: tagger.predict_proba(texts), n))
     )
     int8 = eventclf.load(model_dir, device="cpu", quantize=True)
-    rows.append(("eventclf `predict_proba`, CPU int8", rate(lambda: int8.predict_proba(texts), n)))
+    rows.append(
+        (
+            "eventclf `predict_proba`, CPU int8 (default: first feed-forward output fp32)",
+            rate(lambda: int8.predict_proba(texts), n),
+        )
+    )
+    int8_all = eventclf.load(model_dir, device="cpu", quantize="int8-all")
+    rows.append(
+        (
+            "eventclf `predict_proba`, CPU int8-all (every layer)",
+            rate(lambda: int8_all.predict_proba(texts), n),
+        )
+    )
     # Same scores as the stock pipeline (full precision): a correctness check, not a speed one.
     ref = stock(texts[:64], truncation=True, max_length=128)
     ref_m = np.array(
@@ -104,11 +116,13 @@ def main() -> int:
         ("real-dev", SHARED / "data" / "public" / "real-dev.jsonl"),
     ):
         if not path.exists():
-            acc.append(f"| {name} | skipped: {path} absent | | |")
+            acc.append(f"| {name} | skipped: {path} absent | | | | |")
             continue
         x, y, _, _ = evaluation_rows(tagger, path)
-        a, b = macro(tagger, x, y), macro(int8, x, y)
-        acc.append(f"| {name} ({len(x)}) | {a:.3f} | {b:.3f} | {b - a:+.3f} |")
+        a, b, c = macro(tagger, x, y), macro(int8, x, y), macro(int8_all, x, y)
+        acc.append(
+            f"| {name} ({len(x)}) | {a:.3f} | {b:.3f} | {b - a:+.3f} | {c:.3f} | {c - a:+.3f} |"
+        )
 
     gpu_rows = []
     if cuda:
@@ -150,8 +164,8 @@ def main() -> int:
         "",
         "## Accuracy cost of int8 (macro-F1, tuned thresholds)",
         "",
-        "| data | fp32 | int8 | change |",
-        "| --- | ---: | ---: | ---: |",
+        "| data | fp32 | int8 | change | int8-all | change |",
+        "| --- | ---: | ---: | ---: | ---: | ---: |",
         *acc,
         "",
         "GPU figures and training throughput against the stock Trainer need the lent GPU "

@@ -135,8 +135,19 @@ def test_int8_quantisation_keeps_answers_close(tmp_path: Path, tiny_bert: Path) 
     )
     texts = [s for s, _ in SENTENCES]
     full = eventclf.load(model_dir, device="cpu").predict_proba(texts)
-    q = eventclf.load(model_dir, device="cpu", quantize=True).predict_proba(texts)
-    assert np.abs(full - q).max() < 0.2
+    for mode in (True, "int8-all"):
+        tagger = eventclf.load(model_dir, device="cpu", quantize=mode)
+        assert np.abs(full - tagger.predict_proba(texts)).max() < 0.2
+        kinds = {
+            name: type(module).__module__.startswith("torch.ao")
+            for name, module in tagger.backend.model_.named_modules()  # type: ignore[attr-defined]
+            if name.endswith("dense") or name.endswith(("query", "key", "value"))
+        }
+        first_ffn_out = [n for n in kinds if n.endswith("layer.0.output.dense")]
+        assert len(first_ffn_out) == 1 and len(kinds) > 1
+        assert all(kinds[n] == (mode == "int8-all" or n not in first_ffn_out) for n in kinds)
+    with pytest.raises(eventclf.ConfigError, match="unknown quantisation mode 'int4'"):
+        eventclf.load(model_dir, device="cpu", quantize="int4")
 
 
 def test_bad_base_is_a_config_error(tmp_path: Path) -> None:
@@ -198,3 +209,20 @@ def test_ensemble_of_linear_and_transformer(tmp_path: Path, tiny_bert: Path) -> 
     assert np.allclose(proba, mean, atol=1e-12)
     q = eventclf.load(model_dir, device="cpu", quantize=True).predict_proba(texts)
     assert np.abs(q - proba).max() < 0.2
+
+
+@pytest.mark.parametrize("flag", [["--int8"], ["--int8", "all"]])
+def test_cli_predict_int8(
+    tmp_path: Path, tiny_bert: Path, capsys: pytest.CaptureFixture[str], flag: list[str]
+) -> None:
+    from eventclf.cli import main
+
+    model_dir = eventclf.train(
+        _config(tmp_path, tiny_bert), output_dir=tmp_path / "m", cache_dir=str(tmp_path / "c")
+    )
+    article = tmp_path / "a.txt"
+    article.write_text("The navy held drills. Officials met on Monday.", encoding="utf-8")
+    capsys.readouterr()
+    assert main(["predict", str(model_dir), str(article), "--device", "cpu", *flag]) == 0
+    (line,) = capsys.readouterr().out.splitlines()
+    assert json.loads(line)["id"]

@@ -379,7 +379,9 @@ def cmd_predict(args: argparse.Namespace) -> int:
             raise ConfigError("--resume needs --output and the jsonl output format")
         skip = _complete_lines(Path(args.output))
         print(f"resuming after {skip} article(s) already in {args.output}", file=sys.stderr)
-    tagger = load(args.model, device=args.device, quantize=args.int8)
+    modes: dict[str | None, bool | str] = {None: False, "int8": "int8", "all": "int8-all"}
+    quantize = modes[args.int8]
+    tagger = load(args.model, device=args.device, quantize=quantize)
     errors: list[str] = []
     pending_texts: deque[str] = deque()  # tag_many keeps input order
 
@@ -508,8 +510,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--device", choices=["cpu", "cuda"], help="transformer models: where to run")
     p.add_argument(
         "--int8",
-        action="store_true",
-        help="transformer models on the CPU: int8 dynamic quantisation (faster)",
+        nargs="?",
+        const="int8",
+        choices=["int8", "all"],
+        help="transformer models on the CPU: int8 dynamic quantisation (faster); "
+        "'--int8 all' also quantises the one layer the default keeps in full precision",
     )
     p.set_defaults(func=cmd_predict)
 

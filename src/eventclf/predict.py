@@ -173,11 +173,15 @@ class Tagger:
             yield TaggedArticle(art_id, events, sentences)
 
 
-def load(model_dir: str | Path, *, device: str | None = None, quantize: bool = False) -> Tagger:
+def load(
+    model_dir: str | Path, *, device: str | None = None, quantize: bool | str = False
+) -> Tagger:
     """Load a model directory (checked first: checksums, format version, no pickles).
 
     ``device`` ("cpu", "cuda"; default: a GPU when there is one) and ``quantize`` (int8
-    dynamic quantisation on the CPU) apply to the transformer backend.
+    dynamic quantisation on the CPU) apply to the transformer backend. ``quantize=True`` or
+    ``"int8"`` keeps the first layer's feed-forward output in full precision (small accuracy
+    cost); ``"int8-all"`` quantises every layer (larger cost; see benchmarks/RESULTS.md).
     """
     path = Path(model_dir)
     meta = verify_model_dir(path)
@@ -190,7 +194,7 @@ def load(model_dir: str | Path, *, device: str | None = None, quantize: bool = F
     if quantize:
         if not hasattr(backend, "quantize"):
             raise ModelError(f"{path}: the {meta['backend']!r} backend has no int8 mode")
-        backend.quantize()
+        backend.quantize("int8" if quantize is True else str(quantize))
     return Tagger(
         backend, labels, meta["thresholds"], splitter=meta.get("splitter", "rules"), meta=meta
     )

@@ -77,13 +77,13 @@ class EnsembleBackend:
         assert total is not None
         return total
 
-    def quantize(self) -> EnsembleBackend:
+    def quantize(self, mode: str = "int8") -> EnsembleBackend:
         """int8 for every member that has an int8 mode (the others are unchanged)."""
         self._check_fitted()
         for member in self.members_:
             quantize = getattr(member, "quantize", None)
             if quantize is not None:
-                quantize()
+                quantize(mode)
         return self
 
     def save(self, folder: Path) -> None:
