@@ -89,7 +89,7 @@ def main() -> int:
     int8 = eventclf.load(model_dir, device="cpu", quantize=True)
     rows.append(
         (
-            "eventclf `predict_proba`, CPU int8 (default: first feed-forward output fp32)",
+            "eventclf `predict_proba`, CPU int8 (default: two feed-forward outputs fp32)",
             rate(lambda: int8.predict_proba(texts), n),
         )
     )

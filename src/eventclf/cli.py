@@ -514,7 +514,7 @@ def build_parser() -> argparse.ArgumentParser:
         const="int8",
         choices=["int8", "all"],
         help="transformer models on the CPU: int8 dynamic quantisation (faster); "
-        "'--int8 all' also quantises the one layer the default keeps in full precision",
+        "'--int8 all' also quantises the two layers the default keeps in full precision",
     )
     p.set_defaults(func=cmd_predict)
 

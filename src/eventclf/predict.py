@@ -180,8 +180,8 @@ def load(
 
     ``device`` ("cpu", "cuda"; default: a GPU when there is one) and ``quantize`` (int8
     dynamic quantisation on the CPU) apply to the transformer backend. ``quantize=True`` or
-    ``"int8"`` keeps the first layer's feed-forward output in full precision (small accuracy
-    cost); ``"int8-all"`` quantises every layer (larger cost; see benchmarks/RESULTS.md).
+    ``"int8"`` keeps the first two layers' feed-forward outputs in full precision (small
+    accuracy cost); ``"int8-all"`` quantises every layer (larger cost; see benchmarks/RESULTS.md).
     """
     path = Path(model_dir)
     meta = verify_model_dir(path)
