@@ -19,28 +19,18 @@ CORPUS = REPO / "data" / "corpus"
 SPLITS = ("train", "dev", "test")
 
 
-def _add_part() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("add_part", CORPUS / "add_part.py")
+def _load_script(name: str) -> ModuleType:
+    """Import one of the corpus scripts in data/corpus (they are not part of the package)."""
+    spec = importlib.util.spec_from_file_location(name, CORPUS / f"{name}.py")
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
-    sys.modules["add_part"] = module
+    sys.modules[name] = module
     spec.loader.exec_module(module)
     return module
 
 
-add_part = _add_part()
-
-
-def _apply_review() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("apply_review", CORPUS / "apply_review.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["apply_review"] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-apply_review = _apply_review()
+add_part = _load_script("add_part")
+apply_review = _load_script("apply_review")
 
 
 @pytest.fixture(scope="module")

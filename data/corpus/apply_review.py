@@ -58,6 +58,7 @@ def read_review(path: Path) -> list[dict[str, Any]]:
 def apply(decisions: list[dict[str, Any]], splits: dict[str, list[dict[str, Any]]]) -> int:
     """Add each decision's label to its article in ``splits``; return how many were new."""
     by_id = {article["id"]: article for rows in splits.values() for article in rows}
+    sentences: dict[str, set[tuple[int, int]]] = {}
     added = 0
     for row in decisions:
         where = row["where"]
@@ -65,8 +66,9 @@ def apply(decisions: list[dict[str, Any]], splits: dict[str, list[dict[str, Any]
         if article is None:
             raise ReviewError(f"{where}: no article {row['id']!r} in the corpus")
         span = (row["start"], row["end"])
-        sentences = set(split_sentences(article["text"]))
-        if span not in sentences:
+        if article["id"] not in sentences:
+            sentences[article["id"]] = set(split_sentences(article["text"]))
+        if span not in sentences[article["id"]]:
             raise ReviewError(
                 f"{where}: {row['id']} [{span[0]}:{span[1]}] is not one sentence to the splitter"
             )
