@@ -129,6 +129,39 @@ def test_truncation_is_counted(tmp_path: Path, tiny_bert: Path) -> None:
     assert len(ids[1]) == 8 and ids[1][-1] == backend.tokenizer_.sep_token_id
 
 
+@pytest.mark.parametrize("side", ["right", "left"])
+def test_padding_matches_the_tokenizer(tiny_bert: Path, side: str) -> None:
+    from eventclf.config import TransformerModelConfig
+    from eventclf.models.transformer import TransformerBackend
+
+    backend = TransformerBackend(TransformerModelConfig(base=str(tiny_bert)))
+    backend.tokenizer_ = transformers.AutoTokenizer.from_pretrained(tiny_bert)
+    backend.tokenizer_.padding_side = side
+    backend.device_ = torch.device("cpu")
+    rows = backend._tokenize([s for s, _ in SENTENCES])
+    ours = backend._pad(rows)
+    stock = backend.tokenizer_.pad({"input_ids": rows}, padding=True, return_tensors="pt")
+    assert sorted(ours) == sorted(stock.keys())
+    for key in ours:
+        assert torch.equal(ours[key], stock[key]), key
+
+
+def test_half_precision_base_fine_tunes_in_float32(tmp_path: Path, tiny_bert: Path) -> None:
+    """transformers 5 keeps a checkpoint's dtype; eventclf must still train in float32."""
+    import shutil
+
+    half = tmp_path / "half"
+    shutil.copytree(tiny_bert, half)
+    transformers.BertModel.from_pretrained(tiny_bert).half().save_pretrained(half)
+    model_dir = eventclf.train(
+        _config(tmp_path, half, epochs=1), output_dir=tmp_path / "m", cache_dir=str(tmp_path / "c")
+    )
+    tagger = eventclf.load(model_dir, device="cpu")
+    network = tagger.backend.model_  # type: ignore[attr-defined]
+    assert {p.dtype for p in network.parameters()} == {torch.float32}
+    assert np.isfinite(tagger.predict_proba(["Navy drills ended."])).all()
+
+
 def test_int8_quantisation_keeps_answers_close(tmp_path: Path, tiny_bert: Path) -> None:
     model_dir = eventclf.train(
         _config(tmp_path, tiny_bert), output_dir=tmp_path / "m", cache_dir=str(tmp_path / "c")
