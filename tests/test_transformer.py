@@ -144,6 +144,15 @@ def test_padding_matches_the_tokenizer(tiny_bert: Path, side: str) -> None:
     assert sorted(ours) == sorted(stock.keys())
     for key in ours:
         assert torch.equal(ours[key], stock[key]), key
+    labels = np.eye(3, dtype=np.float32)
+    collated = backend._collate(
+        [{"input_ids": r, "labels": y} for r, y in zip(rows[:3], labels, strict=True)]
+    )
+    three = backend.tokenizer_.pad({"input_ids": rows[:3]}, padding=True, return_tensors="pt")
+    assert torch.equal(collated["input_ids"], three["input_ids"])
+    assert collated["labels"].dtype == torch.float32 and torch.equal(
+        collated["labels"], torch.eye(3)
+    )
 
 
 def test_half_precision_base_fine_tunes_in_float32(tmp_path: Path, tiny_bert: Path) -> None:
