@@ -53,8 +53,14 @@ def macro(tagger: Any, texts: list[str], y: np.ndarray) -> float:
     return float(m["macro"]["f1"])
 
 
-def gpu_rates(model_dir: Path, texts: list[str], n: int) -> list[tuple[str, float]]:
-    """sentences/s on the GPU: the stock pipeline, then eventclf at a few batch sizes."""
+def gpu_rates(
+    model_dir: Path, texts: list[str], n: int, device: str = "cuda"
+) -> list[tuple[str, float]]:
+    """sentences/s on the GPU: the stock pipeline, then eventclf at a few batch sizes.
+
+    ``device="cpu"`` rehearses the same code on the CPU (``--rehearse``), to check the script
+    before spending GPU time on it.
+    """
     import torch
     import transformers
 
@@ -68,23 +74,26 @@ def gpu_rates(model_dir: Path, texts: list[str], n: int) -> list[tuple[str, floa
         batch_size=32,
         top_k=None,
         function_to_apply="sigmoid",
-        device=0,
+        device=0 if device == "cuda" else -1,
     )
     stock(small[:256], truncation=True, max_length=128)  # warm-up
     rows = [
         (
-            "stock `pipeline(batch_size=32)`, GPU fp32",
+            f"stock `pipeline(batch_size=32)`, {device} fp32",
             rate(lambda: stock(small, truncation=True, max_length=128), len(small), 1),
         )
     ]
     for size in (256, 1024):
-        tagger = eventclf.load(model_dir, device="cuda")
-        tagger.backend.params.eval_batch_size = size  # type: ignore[attr-defined]
+        tagger = eventclf.load(model_dir, device=device)
+        backend: Any = tagger.backend
+        backend.params = backend.params.model_copy(update={"eval_batch_size": size})
         tagger.predict_proba(big[:2048])  # warm-up: kernels, autotuning
-        torch.cuda.synchronize()
+        if device == "cuda":
+            torch.cuda.synchronize()
         rows.append(
             (
-                f"eventclf `predict_proba`, GPU bf16, batch {size}",
+                f"eventclf `predict_proba`, {device} {'bf16' if device == 'cuda' else 'fp32'}, "
+                f"batch {size}",
                 rate(lambda: tagger.predict_proba(big), len(big)),
             )
         )
@@ -103,6 +112,11 @@ def main() -> int:
     )
     parser.add_argument(
         "--gpu-only", action="store_true", help="skip the CPU rows (on the lent GPU machine)"
+    )
+    parser.add_argument(
+        "--rehearse",
+        action="store_true",
+        help="without a GPU, run the GPU rows on the CPU (to check the script, not to measure)",
     )
     parser.add_argument("--results", type=Path, default=RESULTS, help="markdown output")
     args = parser.parse_args()
@@ -179,8 +193,8 @@ def main() -> int:
             )
 
     gpu_rows: list[tuple[str, float]] = []
-    if cuda:
-        gpu_rows = gpu_rates(model_dir, texts, args.gpu_sentences)
+    if cuda or args.rehearse:
+        gpu_rows = gpu_rates(model_dir, texts, args.gpu_sentences, "cuda" if cuda else "cpu")
     meta = json.loads((model_dir / "meta.json").read_text("utf-8"))
     base = meta["backend_info"].get("base_resolved", "?")
     lines = [

@@ -20,9 +20,11 @@ mkdir -p "$OUT"
 LOG="$OUT/log.txt"
 SENTENCES=20000
 EXTRA=()
+INFER=()
 if [ "${QUICK:-0}" = 1 ]; then
   SENTENCES=64
   EXTRA=(--set model.mode=frozen)
+  INFER=(--rehearse --gpu-sentences 2000)
 else
   "$PY" -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade \
     --target /tmp/site .device/whl/*.whl || exit 1
@@ -50,7 +52,7 @@ step train "$PY" -m eventclf.cli train configs/transformer.yaml --overwrite -o "
   --set model.base="$BASE" --set training.device="$DEVICE" --set training.run_dir="$OUT.run" \
   "${EXTRA[@]}"
 step inference "$PY" benchmarks/transformer.py --model "$MODEL" --gpu-only \
-  --results "$OUT/transformer-gpu.md"
+  --results "$OUT/transformer-gpu.md" "${INFER[@]}"
 step accuracy "$PY" benchmarks/accuracy.py --model "$MODEL" --results "$OUT/accuracy-gpu.md"
 cp "$MODEL/metrics.json" "$OUT/metrics-gpu.json" 2>/dev/null
 seed=.device/shared/seeds/russia-arms-central-asia.txt
