@@ -9,9 +9,10 @@ when present, else the corpus test split) it measures sentences/s of:
   function_to_apply="sigmoid")`` over the model folder;
 - eventclf full precision: ``Tagger.predict_proba`` (bulk tokenisation, length-sorted
   batches padded per batch, ``torch.inference_mode``);
-- eventclf int8: the same after dynamic int8 quantisation of the Linear layers;
+- eventclf int8: the same after dynamic int8 quantisation of the Linear layers (two modes);
+- eventclf bf16: the same with bfloat16 weights (fast on CPUs with native bf16);
 
-and the accuracy cost of int8 (macro-F1 on the corpus test split, and on real-dev when
+and the accuracy cost of int8 and bf16 (macro-F1 on the corpus test split, and on real-dev when
 present, with the model's tuned thresholds). On a CUDA device it also runs the GPU path
 (bf16) on ``--gpu-sentences`` sentences at two batch sizes; ``--gpu-only`` skips the CPU
 rows. Results go to ``benchmarks/results/transformer.md`` (``--results`` elsewhere).
@@ -125,6 +126,7 @@ def main() -> int:
 
     import eventclf
     from eventclf.evaluate import evaluation_rows
+    from eventclf.models.transformer import cpu_has_native_bf16
 
     model_dir = Path(args.model)
     cuda = torch.cuda.is_available()
@@ -166,6 +168,13 @@ def main() -> int:
                 rate(lambda: int8_all.predict_proba(texts), n),
             )
         )
+        bf16 = eventclf.load(model_dir, device="cpu", quantize="bf16")
+        rows.append(
+            (
+                f"eventclf `predict_proba`, CPU bf16 (native bf16: {cpu_has_native_bf16()})",
+                rate(lambda: bf16.predict_proba(texts), n),
+            )
+        )
         # Same scores as the stock pipeline (full precision): a correctness check, not a speed one.
         ref = stock(texts[:64], truncation=True, max_length=128)
         ref_m = np.array(
@@ -184,13 +193,14 @@ def main() -> int:
             ("real-dev", SHARED / "data" / "public" / "real-dev.jsonl"),
         ):
             if not path.exists():
-                acc.append(f"| {name} | skipped: {path} absent | | | | |")
+                acc.append(f"| {name} | skipped: {path} absent | | | | | | |")
                 continue
             x, y, _, _ = evaluation_rows(tagger, path)
-            a, b, c = macro(tagger, x, y), macro(int8, x, y), macro(int8_all, x, y)
-            acc.append(
-                f"| {name} ({len(x)}) | {a:.3f} | {b:.3f} | {b - a:+.3f} | {c:.3f} | {c - a:+.3f} |"
-            )
+            a = macro(tagger, x, y)
+            cells = [
+                f"{v:.3f} | {v - a:+.3f}" for v in (macro(m, x, y) for m in (int8, int8_all, bf16))
+            ]
+            acc.append(f"| {name} ({len(x)}) | {a:.3f} | {' | '.join(cells)} |")
 
     gpu_rows: list[tuple[str, float]] = []
     if cuda or args.rehearse:
@@ -231,10 +241,10 @@ def main() -> int:
         *(
             [
                 "",
-                "## Accuracy cost of int8 (macro-F1, tuned thresholds)",
+                "## Accuracy cost of int8 and bf16 (macro-F1, tuned thresholds)",
                 "",
-                "| data | fp32 | int8 | change | int8-all | change |",
-                "| --- | ---: | ---: | ---: | ---: | ---: |",
+                "| data | fp32 | int8 | change | int8-all | change | bf16 | change |",
+                "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
                 *acc,
             ]
             if acc

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -192,6 +193,25 @@ def test_int8_quantisation_keeps_answers_close(tmp_path: Path, tiny_bert: Path) 
         eventclf.load(model_dir, device="cpu", quantize="int4")
 
 
+@pytest.mark.parametrize("mode", ["finetune", "frozen"])
+def test_bf16_inference_keeps_answers_close(tmp_path: Path, tiny_bert: Path, mode: str) -> None:
+    model_dir = eventclf.train(
+        _config(tmp_path, tiny_bert, mode=mode),
+        output_dir=tmp_path / "m",
+        cache_dir=str(tmp_path / "c"),
+    )
+    texts = [s for s, _ in SENTENCES]
+    full = eventclf.load(model_dir, device="cpu").predict_proba(texts)
+    tagger = eventclf.load(model_dir, device="cpu", quantize="bf16")
+    backend: Any = tagger.backend
+    network = backend.model_ if mode == "finetune" else backend.encoder_
+    assert {p.dtype for p in network.parameters()} == {torch.bfloat16}
+    half = tagger.predict_proba(texts)
+    assert half.dtype == np.float64 and np.abs(full - half).max() < 0.05
+    with pytest.raises(eventclf.ModelError):  # a reduced-precision copy is never saved
+        backend.save(tmp_path / "again")
+
+
 def test_bad_base_is_a_config_error(tmp_path: Path) -> None:
     with pytest.raises(eventclf.ConfigError, match=r"model.base .*cannot load a tokenizer"):
         eventclf.train(
@@ -253,7 +273,7 @@ def test_ensemble_of_linear_and_transformer(tmp_path: Path, tiny_bert: Path) -> 
     assert np.abs(q - proba).max() < 0.2
 
 
-@pytest.mark.parametrize("flag", [["--int8"], ["--int8", "all"]])
+@pytest.mark.parametrize("flag", [["--int8"], ["--int8", "all"], ["--bf16"]])
 def test_cli_predict_int8(
     tmp_path: Path, tiny_bert: Path, capsys: pytest.CaptureFixture[str], flag: list[str]
 ) -> None:

@@ -380,7 +380,7 @@ def cmd_predict(args: argparse.Namespace) -> int:
         skip = _complete_lines(Path(args.output))
         print(f"resuming after {skip} article(s) already in {args.output}", file=sys.stderr)
     modes: dict[str | None, bool | str] = {None: False, "int8": "int8", "all": "int8-all"}
-    quantize = modes[args.int8]
+    quantize = "bf16" if args.bf16 else modes[args.int8]
     tagger = load(args.model, device=args.device, quantize=quantize)
     errors: list[str] = []
     pending_texts: deque[str] = deque()  # tag_many keeps input order
@@ -508,13 +508,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--batch-size", type=int, default=1024)
     p.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
     p.add_argument("--device", choices=["cpu", "cuda"], help="transformer models: where to run")
-    p.add_argument(
+    fast = p.add_mutually_exclusive_group()
+    fast.add_argument(
         "--int8",
         nargs="?",
         const="int8",
         choices=["int8", "all"],
         help="transformer models on the CPU: int8 dynamic quantisation (faster); "
         "'--int8 all' also quantises the two layers the default keeps in full precision",
+    )
+    fast.add_argument(
+        "--bf16",
+        action="store_true",
+        help="transformer models on the CPU: bfloat16 weights (faster on CPUs with native "
+        "bf16, such as AVX512-BF16 or AMX; smaller accuracy cost than int8)",
     )
     p.set_defaults(func=cmd_predict)
 

@@ -178,10 +178,11 @@ def load(
 ) -> Tagger:
     """Load a model directory (checked first: checksums, format version, no pickles).
 
-    ``device`` ("cpu", "cuda"; default: a GPU when there is one) and ``quantize`` (int8
-    dynamic quantisation on the CPU) apply to the transformer backend. ``quantize=True`` or
-    ``"int8"`` keeps the first two layers' feed-forward outputs in full precision (small
-    accuracy cost); ``"int8-all"`` quantises every layer (larger cost; see benchmarks/RESULTS.md).
+    ``device`` ("cpu", "cuda"; default: a GPU when there is one) and ``quantize`` (faster CPU
+    inference) apply to the transformer backend. ``quantize=True`` or ``"int8"``: int8 dynamic
+    quantisation that keeps the first two layers' feed-forward outputs in full precision (small
+    accuracy cost); ``"int8-all"`` quantises every layer (larger cost); ``"bf16"``: bfloat16
+    weights, for CPUs with native bf16 (smallest cost). Figures in benchmarks/RESULTS.md.
     """
     path = Path(model_dir)
     meta = verify_model_dir(path)
@@ -193,7 +194,9 @@ def load(
     backend = backend_cls.load(path / "model", meta.get("backend_info", {}), device=device)
     if quantize:
         if not hasattr(backend, "quantize"):
-            raise ModelError(f"{path}: the {meta['backend']!r} backend has no int8 mode")
+            raise ModelError(
+                f"{path}: the {meta['backend']!r} backend has no reduced-precision mode"
+            )
         backend.quantize("int8" if quantize is True else str(quantize))
     return Tagger(
         backend, labels, meta["thresholds"], splitter=meta.get("splitter", "rules"), meta=meta

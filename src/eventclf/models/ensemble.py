@@ -78,7 +78,7 @@ class EnsembleBackend:
         return total
 
     def quantize(self, mode: str = "int8") -> EnsembleBackend:
-        """int8 for every member that has an int8 mode (the others are unchanged)."""
+        """The same reduced-precision mode for every member that has one (others unchanged)."""
         self._check_fitted()
         for member in self.members_:
             quantize = getattr(member, "quantize", None)
