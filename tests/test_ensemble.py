@@ -53,6 +53,19 @@ def test_equal_weights_by_default(tmp_path: Path) -> None:
     assert [m["params"]["C"] for m in info["members"]] == [4.0, 1.0]
 
 
+def test_seed_offsets_give_alike_members_their_own_seeds(tmp_path: Path) -> None:
+    model = {"backend": "ensemble", "members": [WORD, WORD, CHAR], "seed_offsets": [0, 1, 0]}
+    both = eventclf.train(
+        EXAMPLES,
+        {"model": model, "training": {"seed": 5}},
+        output_dir=tmp_path / "m",
+        cache_dir=str(tmp_path / "cache"),
+    )
+    info = json.loads((both / "meta.json").read_text())["backend_info"]
+    assert [m["seed"] for m in info["members"]] == [5, 6, 5]
+    assert eventclf.load(both).predict_proba(TEXTS).shape == (4, 3)
+
+
 @pytest.mark.parametrize(
     ("model", "message"),
     [
@@ -60,6 +73,12 @@ def test_equal_weights_by_default(tmp_path: Path) -> None:
         ({"backend": "ensemble", "members": [WORD, CHAR], "weights": [1]}, "2 members"),
         ({"backend": "ensemble", "members": [WORD, CHAR], "weights": [0, 0]}, "not all 0"),
         ({"backend": "ensemble", "members": [WORD, {"backend": "svm"}]}, "svm"),
+        ({"backend": "ensemble", "members": [WORD, CHAR], "seed_offsets": [0]}, "2 members"),
+        ({"backend": "ensemble", "members": [WORD, WORD]}, "members 0 and 1 have the same"),
+        (
+            {"backend": "ensemble", "members": [WORD, CHAR, WORD], "seed_offsets": [1, 0, 1]},
+            "members 0 and 2 have the same settings and seed",
+        ),
     ],
 )
 def test_bad_ensemble_configs_are_named(tmp_path: Path, model: dict, message: str) -> None:

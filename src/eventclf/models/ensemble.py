@@ -57,9 +57,11 @@ class EnsembleBackend:
         dev: tuple[Sequence[str], np.ndarray] | None = None,
     ) -> EnsembleBackend:
         self.members_ = []
+        offsets = self.params.member_seed_offsets
         for i, member in enumerate(self.params.members):
             cls = get_backend(member.backend)
-            backend = cls(member, seed=self.seed, context=self._member_context(i))  # type: ignore[call-arg]
+            seed = self.seed + offsets[i]
+            backend = cls(member, seed=seed, context=self._member_context(i))  # type: ignore[call-arg]
             self.members_.append(backend.fit(texts, y, dev=dev))
         return self
 
