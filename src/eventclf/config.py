@@ -203,8 +203,7 @@ class EnsembleModelConfig(_Strict):
                 raise ValueError("weights must be >= 0 and not all 0")
         if self.seed_offsets is not None and len(self.seed_offsets) != len(self.members):
             raise ValueError(
-                f"seed_offsets has {len(self.seed_offsets)} entries for "
-                f"{len(self.members)} members"
+                f"seed_offsets has {len(self.seed_offsets)} entries for {len(self.members)} members"
             )
         offsets = self.member_seed_offsets
         seen: dict[tuple[str, int], int] = {}
