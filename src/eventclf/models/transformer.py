@@ -15,6 +15,7 @@ truncated and counted (``truncated_``), never silently.
 
 from __future__ import annotations
 
+import itertools
 import logging
 from collections.abc import Sequence
 from pathlib import Path
@@ -110,15 +111,19 @@ def _pad_rows(tok: Any, rows: list[list[int]]) -> dict[str, np.ndarray]:
     built with numpy: several times faster than ``tokenizer.pad``, which matters on a GPU,
     where the host must keep up with the model.
     """
-    width = max(len(r) for r in rows)
+    lengths = np.fromiter(map(len, rows), dtype=np.int64, count=len(rows))
+    width = int(lengths.max())
+    columns = np.arange(width)[None, :]
+    if tok.padding_side == "left":
+        real = columns >= (width - lengths)[:, None]
+    else:
+        real = columns < lengths[:, None]
     ids = np.full((len(rows), width), tok.pad_token_id or 0, dtype=np.int64)
-    mask = np.zeros((len(rows), width), dtype=np.int64)
-    left = tok.padding_side == "left"
-    for i, r in enumerate(rows):
-        span = slice(width - len(r), width) if left else slice(0, len(r))
-        ids[i, span] = r
-        mask[i, span] = 1
-    batch = {"input_ids": ids, "attention_mask": mask}
+    # Row-major order: each row's real positions are filled with its tokens, in order.
+    ids[real] = np.fromiter(
+        itertools.chain.from_iterable(rows), dtype=np.int64, count=int(lengths.sum())
+    )
+    batch = {"input_ids": ids, "attention_mask": real.astype(np.int64)}
     if "token_type_ids" in tok.model_input_names:
         batch["token_type_ids"] = np.zeros_like(ids)
     return batch
