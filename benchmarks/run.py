@@ -5,7 +5,7 @@ Usage, from the repository root: ``make bench`` (or ``.venv/bin/python benchmark
 reassembles RESULTS.md from the others' last results.
 It first makes sure the default models exist: ``models/linear`` is retrained from
 configs/linear.yaml (seconds); ``models/transformer`` and ``models/ensemble`` are trained from
-their configs only when absent (about 15 minutes each on 2 CPU cores). Then each script runs in
+their configs only when absent (about 15 and 45 minutes on 2 CPU cores). Then each script runs in
 turn.
 """
 
