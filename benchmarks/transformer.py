@@ -54,6 +54,25 @@ def macro(tagger: Any, texts: list[str], y: np.ndarray) -> float:
     return float(m["macro"]["f1"])
 
 
+def repeat_to(texts: list[str], n: int) -> list[str]:
+    """``texts`` repeated and cut to exactly ``n`` sentences."""
+    return (texts * (n // max(len(texts), 1) + 1))[:n]
+
+
+def stock_pipeline(model_dir: Path, device: str) -> Any:
+    """The stock transformers pipeline over the model folder: the baseline of every row."""
+    import transformers
+
+    return transformers.pipeline(
+        "text-classification",
+        model=str(model_dir / "model"),
+        batch_size=32,
+        top_k=None,
+        function_to_apply="sigmoid",
+        device=0 if device == "cuda" else -1,
+    )
+
+
 def gpu_rates(
     model_dir: Path, texts: list[str], n: int, device: str = "cuda"
 ) -> list[tuple[str, float]]:
@@ -63,20 +82,12 @@ def gpu_rates(
     before spending GPU time on it.
     """
     import torch
-    import transformers
 
     import eventclf
 
-    big = (texts * (n // max(len(texts), 1) + 1))[:n]
+    big = repeat_to(texts, n)
     small = big[: max(n // 10, 1)]
-    stock = transformers.pipeline(
-        "text-classification",
-        model=str(model_dir / "model"),
-        batch_size=32,
-        top_k=None,
-        function_to_apply="sigmoid",
-        device=0 if device == "cuda" else -1,
-    )
+    stock = stock_pipeline(model_dir, device)
     stock(small[:256], truncation=True, max_length=128)  # warm-up
     rows = [
         (
@@ -84,9 +95,9 @@ def gpu_rates(
             rate(lambda: stock(small, truncation=True, max_length=128), len(small), 1),
         )
     ]
+    tagger = eventclf.load(model_dir, device=device)
+    backend: Any = tagger.backend
     for size in (256, 1024):
-        tagger = eventclf.load(model_dir, device=device)
-        backend: Any = tagger.backend
         backend.params = backend.params.model_copy(update={"eval_batch_size": size})
         tagger.predict_proba(big[:2048])  # warm-up: kernels, autotuning
         if device == "cuda":
@@ -134,21 +145,14 @@ def main() -> int:
     real = SHARED / "data" / "public" / "real-test.jsonl"
     source = real if real.exists() else ROOT / "data" / "corpus" / "test.jsonl"
     texts, _, _, _ = evaluation_rows(tagger, source)
-    texts = (texts * (args.sentences // max(len(texts), 1) + 1))[: args.sentences]
+    texts = repeat_to(texts, args.sentences)
     n = len(texts)
 
     rows: list[tuple[str, float]] = []
     acc: list[str] = []
     r_stock, agree = float("nan"), float("nan")
     if not args.gpu_only:
-        stock = transformers.pipeline(
-            "text-classification",
-            model=str(model_dir / "model"),
-            batch_size=32,
-            top_k=None,
-            function_to_apply="sigmoid",
-            device=-1,
-        )
+        stock = stock_pipeline(model_dir, "cpu")
         r_stock = rate(lambda: stock(texts, truncation=True, max_length=128), n, repeat=1)
         rows.append(("stock `pipeline(batch_size=32)`, CPU fp32", r_stock))
         rows.append(

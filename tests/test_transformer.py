@@ -94,13 +94,18 @@ def _config(tmp_path: Path, base: Path, **model: object) -> dict[str, object]:
     }
 
 
-@pytest.mark.parametrize("mode", ["finetune", "frozen"])
-def test_overfit_save_reload_same_answers(tmp_path: Path, tiny_bert: Path, mode: str) -> None:
-    model_dir = eventclf.train(
-        _config(tmp_path, tiny_bert, mode=mode),
-        output_dir=tmp_path / "model",
+def _train(tmp_path: Path, base: Path, name: str = "m", **model: object) -> Path:
+    """Train the tiny config on ``base`` into tmp_path/name; returns the model directory."""
+    return eventclf.train(
+        _config(tmp_path, base, **model),
+        output_dir=tmp_path / name,
         cache_dir=str(tmp_path / "c"),
     )
+
+
+@pytest.mark.parametrize("mode", ["finetune", "frozen"])
+def test_overfit_save_reload_same_answers(tmp_path: Path, tiny_bert: Path, mode: str) -> None:
+    model_dir = _train(tmp_path, tiny_bert, "model", mode=mode)
     assert not list(model_dir.rglob("*.bin")) and not list(model_dir.rglob("*.pt"))
     assert (model_dir / "model" / "model.safetensors").exists()
     tagger = eventclf.load(model_dir, device="cpu")
@@ -163,9 +168,7 @@ def test_half_precision_base_fine_tunes_in_float32(tmp_path: Path, tiny_bert: Pa
     half = tmp_path / "half"
     shutil.copytree(tiny_bert, half)
     transformers.BertModel.from_pretrained(tiny_bert).half().save_pretrained(half)
-    model_dir = eventclf.train(
-        _config(tmp_path, half, epochs=1), output_dir=tmp_path / "m", cache_dir=str(tmp_path / "c")
-    )
+    model_dir = _train(tmp_path, half, epochs=1)
     tagger = eventclf.load(model_dir, device="cpu")
     network = tagger.backend.model_  # type: ignore[attr-defined]
     assert {p.dtype for p in network.parameters()} == {torch.float32}
@@ -173,9 +176,7 @@ def test_half_precision_base_fine_tunes_in_float32(tmp_path: Path, tiny_bert: Pa
 
 
 def test_int8_quantisation_keeps_answers_close(tmp_path: Path, tiny_bert: Path) -> None:
-    model_dir = eventclf.train(
-        _config(tmp_path, tiny_bert), output_dir=tmp_path / "m", cache_dir=str(tmp_path / "c")
-    )
+    model_dir = _train(tmp_path, tiny_bert)
     texts = [s for s, _ in SENTENCES]
     full = eventclf.load(model_dir, device="cpu").predict_proba(texts)
     for mode in (True, "int8-all"):
@@ -195,11 +196,7 @@ def test_int8_quantisation_keeps_answers_close(tmp_path: Path, tiny_bert: Path) 
 
 @pytest.mark.parametrize("mode", ["finetune", "frozen"])
 def test_bf16_inference_keeps_answers_close(tmp_path: Path, tiny_bert: Path, mode: str) -> None:
-    model_dir = eventclf.train(
-        _config(tmp_path, tiny_bert, mode=mode),
-        output_dir=tmp_path / "m",
-        cache_dir=str(tmp_path / "c"),
-    )
+    model_dir = _train(tmp_path, tiny_bert, mode=mode)
     texts = [s for s, _ in SENTENCES]
     full = eventclf.load(model_dir, device="cpu").predict_proba(texts)
     tagger = eventclf.load(model_dir, device="cpu", quantize="bf16")
@@ -214,11 +211,7 @@ def test_bf16_inference_keeps_answers_close(tmp_path: Path, tiny_bert: Path, mod
 
 def test_bad_base_is_a_config_error(tmp_path: Path) -> None:
     with pytest.raises(eventclf.ConfigError, match=r"model.base .*cannot load a tokenizer"):
-        eventclf.train(
-            _config(tmp_path, tmp_path / "no-such-model"),
-            output_dir=tmp_path / "m",
-            cache_dir=str(tmp_path / "c"),
-        )
+        _train(tmp_path, tmp_path / "no-such-model")
 
 
 @pytest.mark.slow
@@ -279,9 +272,7 @@ def test_cli_predict_int8(
 ) -> None:
     from eventclf.cli import main
 
-    model_dir = eventclf.train(
-        _config(tmp_path, tiny_bert), output_dir=tmp_path / "m", cache_dir=str(tmp_path / "c")
-    )
+    model_dir = _train(tmp_path, tiny_bert)
     article = tmp_path / "a.txt"
     article.write_text("The navy held drills. Officials met on Monday.", encoding="utf-8")
     capsys.readouterr()

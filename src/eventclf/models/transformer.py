@@ -445,40 +445,36 @@ class TransformerBackend:
             )
         if self.device_.type != "cpu":
             raise ConfigError(f"{mode} inference is a CPU mode; load with device='cpu'")
+        target = self.encoder_ if self.params.mode == "frozen" else self.model_
         if mode == "bf16":
             if cpu_has_native_bf16() is False:
                 log.warning(
                     "this CPU has no native bfloat16 (avx512_bf16 or amx_bf16); bf16 inference "
                     "will be slower than full precision here"
                 )
-            if self.params.mode == "frozen":
-                self.encoder_ = self.encoder_.to(torch.bfloat16)
-            else:
-                self.model_ = self.model_.to(torch.bfloat16)
-            self.quantized = True
-            return self
-        import warnings
+            converted = target.to(torch.bfloat16)
+        else:
+            import warnings
 
-        # torch marks torch.ao.quantization deprecated in favour of torchao, but it is still
-        # the one int8 path that ships with torch itself (torchao is another dependency).
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", DeprecationWarning)
-            warnings.simplefilter("ignore", UserWarning)
-            from torch.ao.quantization import quantize_dynamic as _quantize
+            # torch marks torch.ao.quantization deprecated in favour of torchao, but it is still
+            # the one int8 path that ships with torch itself (torchao is another dependency).
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", DeprecationWarning)
+                warnings.simplefilter("ignore", UserWarning)
+                from torch.ao.quantization import quantize_dynamic as _quantize
 
-            quantize_dynamic: Any = _quantize
-            target = self.encoder_ if self.params.mode == "frozen" else self.model_
-            spec: Any = {
-                name
-                for name, module in target.named_modules()
-                if isinstance(module, torch.nn.Linear)
-                and (mode == "int8-all" or not _is_early_ffn_output(name))
-            }
-            quantized = quantize_dynamic(target, spec, dtype=torch.qint8)
-            if self.params.mode == "frozen":
-                self.encoder_ = quantized
-            else:
-                self.model_ = quantized
+                quantize_dynamic: Any = _quantize
+                spec: Any = {
+                    name
+                    for name, module in target.named_modules()
+                    if isinstance(module, torch.nn.Linear)
+                    and (mode == "int8-all" or not _is_early_ffn_output(name))
+                }
+                converted = quantize_dynamic(target, spec, dtype=torch.qint8)
+        if self.params.mode == "frozen":
+            self.encoder_ = converted
+        else:
+            self.model_ = converted
         self.quantized = True
         return self
 
