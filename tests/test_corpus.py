@@ -154,7 +154,8 @@ def test_dealing_is_deterministic_and_stratified() -> None:
 
 
 def test_every_review_decision_is_in_the_corpus(corpus: dict[str, list]) -> None:
-    """Each relabelling in data/corpus/reviews/ was applied to the splits."""
+    """Each relabelling in data/corpus/reviews/ was applied to the splits: the last decision on
+    a sentence and label (reviews read in name order) is what the corpus holds."""
     spans = {
         (article.id, a.start, a.end, a.label)
         for articles in corpus.values()
@@ -163,13 +164,15 @@ def test_every_review_decision_is_in_the_corpus(corpus: dict[str, list]) -> None
     }
     reviews = sorted((CORPUS / "reviews").glob("*.jsonl"))
     assert reviews
-    decisions = [row for path in reviews for row in apply_review.read_review(path)]
-    missing = [
-        row["where"]
-        for row in decisions
-        if (row["id"], row["start"], row["end"], row["label"]) not in spans
+    last = {
+        (row["id"], row["start"], row["end"], row["label"]): row
+        for path in reviews
+        for row in apply_review.read_review(path)
+    }
+    wrong = [
+        row["where"] for key, row in last.items() if (key in spans) != (row["action"] == "add")
     ]
-    assert decisions and missing == []
+    assert last and wrong == []
 
 
 def _review_line(tmp_path: Path, **fields: object) -> Path:
@@ -190,9 +193,22 @@ def test_review_adds_a_label_once(tmp_path: Path) -> None:
     assert {"start": start, "end": end, "label": "threat_statement"} in article["annotations"]
 
 
+def test_review_removes_a_label_once(tmp_path: Path) -> None:
+    article = add_part.build_article(DRAFT, "draft.jsonl:1")
+    splits = {"train": [article]}
+    start, end = split_sentences(article["text"])[2]
+    added = _review_line(tmp_path, start=start, end=end)
+    assert apply_review.apply(apply_review.read_review(added), splits) == 1
+    removed = _review_line(tmp_path, start=start, end=end, action="remove")
+    assert apply_review.apply(apply_review.read_review(removed), splits) == 1
+    assert apply_review.apply(apply_review.read_review(removed), splits) == 0
+    assert {"start": start, "end": end, "label": "threat_statement"} not in article["annotations"]
+
+
 @pytest.mark.parametrize(
     ("fields", "message"),
     [
+        ({"action": "delete"}, "is not one of"),
         ({"start": 0, "end": 10}, "not one sentence"),
         ({"id": "zz-404"}, "no article 'zz-404'"),
         ({"label": "arms"}, "is not one of"),

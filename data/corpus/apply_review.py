@@ -5,7 +5,8 @@ A review is JSONL, one decision per line, naming a sentence by article id and of
     {"id": "sb-018", "start": 412, "end": 520, "label": "threat_statement",
      "rule": "10.2", "why": "U.N. official warns of catastrophic war"}
 
-Every decision adds ``label`` to that sentence. The script checks each one before writing
+Every decision adds ``label`` to that sentence, or removes it where the row has
+``"action": "remove"`` (the default action is ``"add"``). The script checks each one before writing
 anything: the article exists, ``start:end`` is exactly one sentence to eventclf's ``rules``
 splitter (as every corpus span is), the sentence is not marked ``unsure``, and the label is
 known. A decision already applied is counted and left as it is, so running a review twice
@@ -29,6 +30,7 @@ from eventclf.labels import DEFAULT_LABELS
 CORPUS = Path(__file__).resolve().parent
 SPLITS = ("train", "dev", "test")
 KEYS = {"id", "start", "end", "label", "rule", "why"}
+ACTIONS = ("add", "remove")
 
 
 class ReviewError(ValueError):
@@ -45,8 +47,13 @@ def read_review(path: Path) -> list[dict[str, Any]]:
             row = json.loads(line)
         except json.JSONDecodeError as exc:
             raise ReviewError(f"{where}: invalid JSON ({exc.msg})") from None
-        if not isinstance(row, dict) or set(row) != KEYS:
-            raise ReviewError(f"{where}: expected exactly the fields {sorted(KEYS)}")
+        if not isinstance(row, dict) or not KEYS <= set(row) <= KEYS | {"action"}:
+            raise ReviewError(
+                f"{where}: expected exactly the fields {sorted(KEYS)}, and optionally 'action'"
+            )
+        row.setdefault("action", "add")
+        if row["action"] not in ACTIONS:
+            raise ReviewError(f"{where}: action {row['action']!r} is not one of {ACTIONS}")
         if not isinstance(row["start"], int) or not isinstance(row["end"], int):
             raise ReviewError(f"{where}: start and end must be integers")
         if row["label"] not in DEFAULT_LABELS:
@@ -56,10 +63,11 @@ def read_review(path: Path) -> list[dict[str, Any]]:
 
 
 def apply(decisions: list[dict[str, Any]], splits: dict[str, list[dict[str, Any]]]) -> int:
-    """Add each decision's label to its article in ``splits``; return how many were new."""
+    """Add (or remove) each decision's label in its article in ``splits``; return how many
+    changed something."""
     by_id = {article["id"]: article for rows in splits.values() for article in rows}
     sentences: dict[str, set[tuple[int, int]]] = {}
-    added = 0
+    changed = 0
     for row in decisions:
         where = row["where"]
         article = by_id.get(row["id"])
@@ -75,12 +83,18 @@ def apply(decisions: list[dict[str, Any]], splits: dict[str, list[dict[str, Any]
         if any((u["start"], u["end"]) == span for u in article.get("unsure", [])):
             raise ReviewError(f"{where}: {row['id']} [{span[0]}:{span[1]}] is marked unsure")
         ann = {"start": span[0], "end": span[1], "label": row["label"]}
+        if row["action"] == "remove":
+            if ann not in article["annotations"]:
+                continue
+            article["annotations"].remove(ann)
+            changed += 1
+            continue
         if ann in article["annotations"]:
             continue
         article["annotations"].append(ann)
         article["annotations"].sort(key=lambda a: (a["start"], a["end"], a["label"]))
-        added += 1
-    return added
+        changed += 1
+    return changed
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -98,12 +112,13 @@ def main(argv: list[str] | None = None) -> int:
     }
     try:
         decisions = [row for path in args.reviews for row in read_review(path)]
-        added = apply(decisions, splits)
+        changed = apply(decisions, splits)
     except ReviewError as exc:
         print(exc, file=sys.stderr)
         return 1
-    print(f"{len(decisions)} decisions, {added} new, {len(decisions) - added} already applied")
-    if args.check or not added:
+    unchanged = len(decisions) - changed
+    print(f"{len(decisions)} decisions, {changed} changed the corpus, {unchanged} already applied")
+    if args.check or not changed:
         return 0
     for name, rows in splits.items():
         text = "".join(json.dumps(a, ensure_ascii=False) + "\n" for a in rows)
