@@ -183,26 +183,29 @@ def _review_line(tmp_path: Path, **fields: object) -> Path:
     return path
 
 
-def test_review_adds_a_label_once(tmp_path: Path) -> None:
+def _draft_splits() -> tuple[dict[str, list], dict[str, int]]:
+    """The draft article as a one-article split, and the span of its third sentence."""
     article = add_part.build_article(DRAFT, "draft.jsonl:1")
-    splits = {"train": [article]}
     start, end = split_sentences(article["text"])[2]
-    path = _review_line(tmp_path, start=start, end=end)
+    return {"train": [article]}, {"start": start, "end": end}
+
+
+def test_review_adds_a_label_once(tmp_path: Path) -> None:
+    splits, span = _draft_splits()
+    path = _review_line(tmp_path, **span)
     assert apply_review.apply(apply_review.read_review(path), splits) == 1
     assert apply_review.apply(apply_review.read_review(path), splits) == 0
-    assert {"start": start, "end": end, "label": "threat_statement"} in article["annotations"]
+    assert {**span, "label": "threat_statement"} in splits["train"][0]["annotations"]
 
 
 def test_review_removes_a_label_once(tmp_path: Path) -> None:
-    article = add_part.build_article(DRAFT, "draft.jsonl:1")
-    splits = {"train": [article]}
-    start, end = split_sentences(article["text"])[2]
-    added = _review_line(tmp_path, start=start, end=end)
+    splits, span = _draft_splits()
+    added = _review_line(tmp_path, **span)
     assert apply_review.apply(apply_review.read_review(added), splits) == 1
-    removed = _review_line(tmp_path, start=start, end=end, action="remove")
+    removed = _review_line(tmp_path, **span, action="remove")
     assert apply_review.apply(apply_review.read_review(removed), splits) == 1
     assert apply_review.apply(apply_review.read_review(removed), splits) == 0
-    assert {"start": start, "end": end, "label": "threat_statement"} not in article["annotations"]
+    assert {**span, "label": "threat_statement"} not in splits["train"][0]["annotations"]
 
 
 @pytest.mark.parametrize(
@@ -216,7 +219,7 @@ def test_review_removes_a_label_once(tmp_path: Path) -> None:
     ],
 )
 def test_bad_review_names_line_and_problem(tmp_path: Path, fields: dict, message: str) -> None:
-    splits = {"train": [add_part.build_article(DRAFT, "draft.jsonl:1")]}
+    splits, _ = _draft_splits()
     path = _review_line(tmp_path, **fields)
     with pytest.raises(apply_review.ReviewError, match=message) as info:
         apply_review.apply(apply_review.read_review(path), splits)

@@ -83,16 +83,14 @@ def apply(decisions: list[dict[str, Any]], splits: dict[str, list[dict[str, Any]
         if any((u["start"], u["end"]) == span for u in article.get("unsure", [])):
             raise ReviewError(f"{where}: {row['id']} [{span[0]}:{span[1]}] is marked unsure")
         ann = {"start": span[0], "end": span[1], "label": row["label"]}
-        if row["action"] == "remove":
-            if ann not in article["annotations"]:
-                continue
+        present = ann in article["annotations"]
+        if present == (row["action"] == "add"):
+            continue  # already applied
+        if present:
             article["annotations"].remove(ann)
-            changed += 1
-            continue
-        if ann in article["annotations"]:
-            continue
-        article["annotations"].append(ann)
-        article["annotations"].sort(key=lambda a: (a["start"], a["end"], a["label"]))
+        else:
+            article["annotations"].append(ann)
+            article["annotations"].sort(key=lambda a: (a["start"], a["end"], a["label"]))
         changed += 1
     return changed
 
