@@ -124,6 +124,40 @@ def test_overfit_save_reload_same_answers(tmp_path: Path, tiny_bert: Path, mode:
     assert np.allclose(reversed_[::-1], proba, atol=1e-5)
 
 
+@pytest.mark.parametrize("smoothing", [0.0, 0.1, 0.3])
+def test_bce_loss_is_smallest_at_the_smoothed_targets(smoothing: float) -> None:
+    from eventclf.models.transformer import bce_loss
+
+    labels = torch.tensor([[1.0, 0.0]])
+    grid = torch.linspace(-8, 8, 1601)
+    losses = [bce_loss(torch.tensor([[z, -z]]), labels, smoothing=smoothing) for z in grid]
+    best = torch.sigmoid(grid[int(torch.argmin(torch.stack(losses)))]).item()
+    # Unsmoothed the loss falls all the way to the grid's end; smoothed it turns at 1 - s/2.
+    expected = torch.sigmoid(grid[-1]).item() if smoothing == 0 else 1 - smoothing / 2
+    assert best == pytest.approx(expected, abs=2e-3)
+    weighted = bce_loss(torch.tensor([[0.0, 0.0]]), labels, pos_weight=torch.tensor([3.0, 1.0]))
+    assert weighted.item() == pytest.approx(4 * np.log(2) / 2, rel=1e-6)
+
+
+@pytest.mark.parametrize("mode", ["finetune", "frozen"])
+def test_worker_threads_give_the_same_scores_in_order(
+    tmp_path: Path, tiny_bert: Path, mode: str
+) -> None:
+    model_dir = _train(tmp_path, tiny_bert, mode=mode)
+    tagger = eventclf.load(model_dir, device="cpu")
+    backend: Any = tagger.backend
+    texts = [s for s, _ in SENTENCES] * 3
+    backend.params = backend.params.model_copy(update={"eval_batch_size": 2, "cpu_workers": 1})
+    serial = tagger.predict_proba(texts)
+    threads = torch.get_num_threads()
+    for workers in (2, 3, 20):  # 20: more workers than batches
+        backend.params = backend.params.model_copy(update={"cpu_workers": workers})
+        assert backend._cpu_workers(9) == min(workers, 9)
+        assert np.allclose(tagger.predict_proba(texts), serial, atol=1e-5)
+        assert torch.get_num_threads() == threads  # restored after the call
+    assert np.allclose(tagger.predict_proba(texts[::-1])[::-1], serial, atol=1e-5)
+
+
 def test_truncation_is_counted(tmp_path: Path, tiny_bert: Path) -> None:
     from eventclf.config import TransformerModelConfig
     from eventclf.models.transformer import TransformerBackend
@@ -175,23 +209,52 @@ def test_half_precision_base_fine_tunes_in_float32(tmp_path: Path, tiny_bert: Pa
     assert np.isfinite(tagger.predict_proba(["Navy drills ended."])).all()
 
 
-def test_int8_quantisation_keeps_answers_close(tmp_path: Path, tiny_bert: Path) -> None:
+@pytest.mark.parametrize("native_bf16", [True, False])
+def test_int8_quantisation_keeps_answers_close(
+    tmp_path: Path, tiny_bert: Path, monkeypatch: pytest.MonkeyPatch, native_bf16: bool
+) -> None:
+    from eventclf.models import transformer as backend_module
+
+    monkeypatch.setattr(backend_module, "cpu_has_native_bf16", lambda: native_bf16)
     model_dir = _train(tmp_path, tiny_bert)
     texts = [s for s, _ in SENTENCES]
     full = eventclf.load(model_dir, device="cpu").predict_proba(texts)
+    # The tiny BERT has two layers: the feed-forward layers of the first stay out of int8.
+    early = {"bert.encoder.layer.0.intermediate.dense", "bert.encoder.layer.0.output.dense"}
     for mode in (True, "int8-all"):
         tagger = eventclf.load(model_dir, device="cpu", quantize=mode)
         assert np.abs(full - tagger.predict_proba(texts)).max() < 0.2
+        network = tagger.backend.model_  # type: ignore[attr-defined]
         kinds = {
-            name: type(module).__module__.startswith("torch.ao")
-            for name, module in tagger.backend.model_.named_modules()  # type: ignore[attr-defined]
-            if name.endswith("dense") or name.endswith(("query", "key", "value"))
+            name: type(module).__name__
+            for name, module in network.named_modules()
+            if name.endswith(("dense", "query", "key", "value", "classifier"))
         }
-        kept = [n for n in kinds if n.endswith(("layer.0.output.dense", "layer.1.output.dense"))]
-        assert 1 <= len(kept) <= 2 and len(kinds) > len(kept)
-        assert all(kinds[n] == (mode == "int8-all" or n not in kept) for n in kinds)
+        assert early <= set(kinds) and len(kinds) == 2 * 6 + 2
+        for name, kind in kinds.items():
+            if mode is True and name in early:
+                assert kind == ("_BF16Linear" if native_bf16 else "Linear"), name
+            else:
+                assert type(network.get_submodule(name)).__module__.startswith("torch.ao"), name
     with pytest.raises(eventclf.ConfigError, match="unknown quantisation mode 'int4'"):
         eventclf.load(model_dir, device="cpu", quantize="int4")
+
+
+def test_early_feed_forward_layers_are_found_by_name() -> None:
+    from eventclf.models.transformer import _is_early_ffn
+
+    names = [
+        "bert.encoder.layer.2.intermediate.dense",
+        "bert.encoder.layer.2.output.dense",
+        "bert.encoder.layer.2.attention.output.dense",
+        "bert.encoder.layer.3.output.dense",
+        "bert.pooler.dense",
+        "classifier",
+    ]
+    assert [_is_early_ffn(n, 6) for n in names] == [True, True, False, False, False, False]
+    assert _is_early_ffn("encoder.layer.5.output.dense", 12)  # a frozen encoder's names
+    assert not _is_early_ffn("encoder.layer.6.output.dense", 12)
+    assert _is_early_ffn("encoder.layer.0.output.dense", 1)
 
 
 @pytest.mark.parametrize("mode", ["finetune", "frozen"])

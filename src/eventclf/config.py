@@ -161,6 +161,9 @@ class TransformerModelConfig(_Strict):
     #: Sentences per inference batch; None: 32 on the CPU (measured fastest there, int8 and
     #: fp32 alike), 256 on a GPU.
     eval_batch_size: int | None = Field(None, ge=1)
+    #: CPU inference: worker threads sharing the batches, each on an equal share of torch's
+    #: threads; None: torch's thread count, at most 4 (1: one worker on all threads).
+    cpu_workers: int | None = Field(None, ge=1)
     gradient_accumulation_steps: int = Field(1, ge=1)
     learning_rate: float = Field(5e-5, gt=0)
     weight_decay: float = Field(0.01, ge=0)
@@ -168,6 +171,9 @@ class TransformerModelConfig(_Strict):
     warmup_ratio: float = Field(0.1, ge=0, lt=1)
     #: BCE positive-class weights: "balanced" (negatives/positives per label, capped) or null.
     pos_weight: Literal["balanced"] | None = None
+    #: Label smoothing for the BCE targets: 1 becomes 1 - s/2 and 0 becomes s/2, so the
+    #: model stops pushing every likely sentence into the saturated top of the score range.
+    label_smoothing: float = Field(0.0, ge=0, lt=0.5)
     #: Stop after this many evaluations without a better dev macro-F1 (null: never).
     early_stopping_patience: int | None = Field(2, ge=1)
     #: Mixed precision: "auto" is bf16 (or fp16) on a GPU, fp32 on the CPU.

@@ -17,7 +17,8 @@ from __future__ import annotations
 
 import itertools
 import logging
-from collections.abc import Sequence
+import re
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -104,6 +105,27 @@ class _Encoded(torch.utils.data.Dataset[dict[str, Any]]):
         return {"input_ids": self.ids[i], "labels": self.y[i]}
 
 
+def bce_loss(
+    logits: torch.Tensor,
+    labels: torch.Tensor,
+    pos_weight: torch.Tensor | None = None,
+    smoothing: float = 0.0,
+) -> torch.Tensor:
+    """Multi-label BCE on logits, in float32, with optional positive weights and smoothing.
+
+    ``smoothing`` moves the targets to ``s / 2`` and ``1 - s / 2``: the loss is then smallest
+    at those scores, not at 0 and 1, so training stops pushing confident sentences ever
+    further into the saturated ends of the sigmoid.
+    """
+    targets = labels.float()
+    if smoothing:
+        targets = targets * (1.0 - smoothing) + smoothing / 2
+    weight = pos_weight.to(logits.device) if pos_weight is not None else None
+    return torch.nn.functional.binary_cross_entropy_with_logits(
+        logits.float(), targets, pos_weight=weight
+    )
+
+
 def _pad_rows(tok: Any, rows: list[list[int]]) -> dict[str, np.ndarray]:
     """Rows of token ids padded to the longest, as ``tokenizer.pad`` would (tested equal).
 
@@ -141,9 +163,34 @@ def cpu_has_native_bf16() -> bool | None:
     return any(f in flags.split() for f in ("avx512_bf16", "amx_bf16"))
 
 
-def _is_early_ffn_output(name: str) -> bool:
-    """The first two encoder layers' feed-forward output projections (BERT-style names)."""
-    return name.endswith(("layer.0.output.dense", "layer.1.output.dense"))
+_LAYER = re.compile(r"\blayers?\.(\d+)\.")
+
+
+def _is_early_ffn(name: str, n_layers: int) -> bool:
+    """A feed-forward Linear (BERT-style names) in the first half of the encoder's layers.
+
+    Their inputs carry the outlier activations that per-tensor int8 rounds worst: quantising
+    one of them alone moves MiniLM's logits 3-10 times as much as quantising an attention
+    projection (measured on the corpus dev split, benchmarks/RESULTS.md).
+    """
+    found = _LAYER.search(name)
+    if found is None or int(found.group(1)) >= max(1, n_layers // 2):
+        return False
+    return name.endswith("intermediate.dense") or (
+        name.endswith("output.dense") and "attention" not in name
+    )
+
+
+class _BF16Linear(torch.nn.Module):
+    """A Linear computed in bfloat16 inside a float32 network (casts in and out)."""
+
+    def __init__(self, linear: torch.nn.Linear) -> None:
+        super().__init__()
+        self.linear = linear.to(torch.bfloat16)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        out: torch.Tensor = self.linear(x.to(torch.bfloat16))
+        return out.to(x.dtype)
 
 
 class TransformerBackend:
@@ -272,15 +319,61 @@ class TransformerBackend:
 
     def _embed(self, ids: list[list[int]]) -> np.ndarray:
         out = np.zeros((len(ids), self.encoder_.config.hidden_size), dtype=np.float32)
-        with torch.inference_mode():
-            for batch in self._batches(ids, self._eval_batch_size()):
-                enc = self._pad([ids[i] for i in batch])
-                hidden = self.encoder_(**enc).last_hidden_state
-                mask = enc["attention_mask"].unsqueeze(-1).to(hidden.dtype)
-                pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1)
-                pooled = torch.nn.functional.normalize(pooled, dim=-1)
-                out[batch] = pooled.float().cpu().numpy()
+
+        def pool(batch: list[int]) -> np.ndarray:
+            enc = self._pad([ids[i] for i in batch])
+            hidden = self.encoder_(**enc).last_hidden_state
+            mask = enc["attention_mask"].unsqueeze(-1).to(hidden.dtype)
+            pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1)
+            pooled = torch.nn.functional.normalize(pooled, dim=-1)
+            result: np.ndarray = pooled.float().cpu().numpy()
+            return result
+
+        batches = self._batches(ids, self._eval_batch_size())
+        for batch, pooled in zip(batches, self._map_batches(batches, pool), strict=True):
+            out[batch] = pooled
         return out
+
+    def _cpu_workers(self, n_batches: int) -> int:
+        if self.device_.type != "cpu" or n_batches < 2:
+            return 1
+        wanted = self.params.cpu_workers
+        if wanted is None:
+            wanted = min(torch.get_num_threads(), 4)
+        return max(1, min(wanted, n_batches))
+
+    def _map_batches(self, batches: list[list[int]], fn: Callable[[list[int]], Any]) -> list[Any]:
+        """``fn`` of every batch, in order, under ``torch.inference_mode()``.
+
+        On a CPU with several threads the batches are dealt among worker threads that each
+        run one batch at a time on an equal share of torch's threads (one each on 2 cores):
+        sentence batches are too small for one matrix product to keep every core busy, and
+        on 2 cores two single-threaded workers measured 10-35% faster than one worker on
+        two threads (benchmarks/RESULTS.md). torch's thread count is restored afterwards.
+        """
+        workers = self._cpu_workers(len(batches))
+        if workers == 1:
+            with torch.inference_mode():
+                return [fn(batch) for batch in batches]
+
+        def work(part: list[list[int]]) -> list[Any]:
+            with torch.inference_mode():  # thread-local: each worker enters it
+                return [fn(batch) for batch in part]
+
+        from concurrent.futures import ThreadPoolExecutor
+
+        threads = torch.get_num_threads()
+        parts = [batches[i::workers] for i in range(workers)]
+        torch.set_num_threads(max(1, threads // workers))
+        try:
+            with ThreadPoolExecutor(workers, thread_name_prefix="eventclf") as pool:
+                done = list(pool.map(work, parts))
+        finally:
+            torch.set_num_threads(threads)
+        results: list[Any] = [None] * len(batches)
+        for i, part_results in enumerate(done):
+            results[i::workers] = part_results
+        return results
 
     def _training_args(self, run_dir: Path, has_dev: bool) -> Any:
         import inspect
@@ -350,10 +443,7 @@ class TransformerBackend:
 
         def compute_loss(outputs: Any, labels: torch.Tensor, num_items_in_batch: Any = None) -> Any:
             logits = outputs["logits"] if isinstance(outputs, dict) else outputs[0]
-            weight = pos_weight.to(logits.device) if pos_weight is not None else None
-            return torch.nn.functional.binary_cross_entropy_with_logits(
-                logits.float(), labels.float(), pos_weight=weight
-            )
+            return bce_loss(logits, labels, pos_weight, self.params.label_smoothing)
 
         def metrics(pred: Any) -> dict[str, float]:
             logits = (
@@ -412,16 +502,17 @@ class TransformerBackend:
         out = np.zeros((len(ids), self.model_.config.num_labels), dtype=np.float64)
         autocast = self.device_.type == "cuda" and torch.cuda.is_bf16_supported()
         batches = self._batches(ids, self._eval_batch_size())
-        scores = []
-        with (
-            torch.inference_mode(),
-            torch.autocast(device_type=self.device_.type, dtype=torch.bfloat16, enabled=autocast),
-        ):
-            # Scores stay on the device until the end: no synchronisation per batch, so on a
-            # GPU the host pads the next batch while the previous one runs.
-            for batch in batches:
+
+        def sigmoid(batch: list[int]) -> torch.Tensor:
+            with torch.autocast(
+                device_type=self.device_.type, dtype=torch.bfloat16, enabled=autocast
+            ):
                 logits = self.model_(**self._pad([ids[i] for i in batch])).logits
-                scores.append(torch.sigmoid(logits.float()))
+            return torch.sigmoid(logits.float())
+
+        # Scores stay on the device until the end: no synchronisation per batch, so on a GPU
+        # the host pads the next batch while the previous one runs.
+        scores = self._map_batches(batches, sigmoid)
         if batches:
             out[np.concatenate(batches)] = torch.cat(scores).cpu().numpy()
         return out
@@ -429,13 +520,14 @@ class TransformerBackend:
     def quantize(self, mode: str = "int8") -> TransformerBackend:
         """Faster CPU inference: int8 dynamic quantisation of the Linear layers, or bfloat16.
 
-        ``mode="int8"`` quantises every Linear layer except the feed-forward output
-        projections of the first two encoder layers, which stay in full precision: their inputs
-        carry the outlier activations that int8 rounds worst. On the default MiniLM, chosen on
-        the corpus dev split, that halves int8's accuracy cost for little speed (figures in
-        benchmarks/RESULTS.md). ``mode="int8-all"`` quantises every Linear layer: fastest, at
-        a larger accuracy cost. ``mode="bf16"`` casts the whole network to bfloat16: on CPUs
-        that compute in bf16 natively (AVX512-BF16, AMX) nearly as fast as int8 at a fraction
+        ``mode="int8"`` quantises every Linear layer except the feed-forward layers of the
+        first half of the encoder, whose inputs carry the outlier activations that int8
+        rounds worst. On CPUs that compute in bf16 natively (AVX512-BF16, AMX) those run in
+        bfloat16, elsewhere in full precision. On the default MiniLM that keeps int8 within a
+        point of full precision at about 2.5 times its speed (chosen on the corpus dev split
+        and real-dev; figures in benchmarks/RESULTS.md). ``mode="int8-all"`` quantises every
+        Linear layer: fastest, at a larger accuracy cost. ``mode="bf16"`` casts the whole
+        network to bfloat16: on CPUs with native bf16 nearly as fast as int8 at a fraction
         of its accuracy cost; elsewhere slower than full precision (a warning says so).
         """
         self._check_fitted()
@@ -456,6 +548,20 @@ class TransformerBackend:
         else:
             import warnings
 
+            n_layers = int(getattr(target.config, "num_hidden_layers", 0) or 0)
+            linears = {
+                name
+                for name, module in target.named_modules()
+                if isinstance(module, torch.nn.Linear)
+            }
+            kept = (
+                set() if mode == "int8-all" else {n for n in linears if _is_early_ffn(n, n_layers)}
+            )
+            if kept and cpu_has_native_bf16():
+                for name in kept:
+                    parent, _, child = name.rpartition(".")
+                    owner = target.get_submodule(parent)
+                    setattr(owner, child, _BF16Linear(getattr(owner, child)))
             # torch marks torch.ao.quantization deprecated in favour of torchao, but it is still
             # the one int8 path that ships with torch itself (torchao is another dependency).
             with warnings.catch_warnings():
@@ -464,12 +570,7 @@ class TransformerBackend:
                 from torch.ao.quantization import quantize_dynamic as _quantize
 
                 quantize_dynamic: Any = _quantize
-                spec: Any = {
-                    name
-                    for name, module in target.named_modules()
-                    if isinstance(module, torch.nn.Linear)
-                    and (mode == "int8-all" or not _is_early_ffn_output(name))
-                }
+                spec: Any = linears - kept
                 converted = quantize_dynamic(target, spec, dtype=torch.qint8)
         if self.params.mode == "frozen":
             self.encoder_ = converted
