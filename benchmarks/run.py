@@ -30,6 +30,7 @@ PARTS = [
         "results/accuracy.md",
     ),
     (["transformer.py", "--model", str(MODELS / "transformer")], "results/transformer.md"),
+    (["int8_layers.py", "--model", str(MODELS / "transformer")], "results/int8-layers.md"),
     (["training.py"], "results/training.md"),
     (["stream.py"], "results/stream.md"),
 ]
