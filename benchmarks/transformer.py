@@ -177,6 +177,13 @@ def main() -> int:
         int8 = eventclf.load(model_dir, device="cpu", quantize=True)
         int8_all = eventclf.load(model_dir, device="cpu", quantize="int8-all")
         bf16 = eventclf.load(model_dir, device="cpu", quantize="bf16")
+        # The same fp32 and int8 models on one worker with all of torch's threads (the
+        # default shares the batches among single-threaded workers): what the workers add.
+        one = {"cpu_workers": 1}
+        fp32_one = eventclf.load(model_dir, device="cpu")
+        fp32_one.backend.params = fp32_one.backend.params.model_copy(update=one)  # type: ignore[attr-defined]
+        int8_one = eventclf.load(model_dir, device="cpu", quantize=True)
+        int8_one.backend.params = int8_one.backend.params.model_copy(update=one)  # type: ignore[attr-defined]
         early = "bf16" if cpu_has_native_bf16() else "fp32"
         contenders: list[tuple[str, Callable[[int], Any]]] = [
             (
@@ -187,6 +194,14 @@ def main() -> int:
             (
                 f"eventclf `predict_proba`, CPU int8 (default: first-half feed-forward in {early})",
                 lambda k: int8.predict_proba(texts[:k]),
+            ),
+            (
+                "eventclf `predict_proba`, CPU fp32, one worker on all threads",
+                lambda k: fp32_one.predict_proba(texts[:k]),
+            ),
+            (
+                "eventclf `predict_proba`, CPU int8, one worker on all threads",
+                lambda k: int8_one.predict_proba(texts[:k]),
             ),
             (
                 "eventclf `predict_proba`, CPU int8-all (every layer)",

@@ -348,7 +348,7 @@ class TransformerBackend:
         On a CPU with several threads the batches are dealt among worker threads that each
         run one batch at a time on an equal share of torch's threads (one each on 2 cores):
         sentence batches are too small for one matrix product to keep every core busy, and
-        on 2 cores two single-threaded workers measured 10-35% faster than one worker on
+        on 2 cores two single-threaded workers measured about 20% faster than one worker on
         two threads (benchmarks/RESULTS.md). torch's thread count is restored afterwards.
         """
         workers = self._cpu_workers(len(batches))
