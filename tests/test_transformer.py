@@ -158,6 +158,25 @@ def test_worker_threads_give_the_same_scores_in_order(
     assert np.allclose(tagger.predict_proba(texts[::-1])[::-1], serial, atol=1e-5)
 
 
+def test_concurrent_callers_get_their_own_scores(tmp_path: Path, tiny_bert: Path) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    tagger = eventclf.load(_train(tmp_path, tiny_bert), device="cpu")
+    backend: Any = tagger.backend
+    backend.params = backend.params.model_copy(update={"eval_batch_size": 1, "cpu_workers": 2})
+    texts = [s for s, _ in SENTENCES]
+    calls = [texts[i:] + texts[:i] for i in range(len(texts))] * 3
+    expected = [np.vstack([tagger.predict_proba([t]) for t in call]) for call in calls]
+    threads = torch.get_num_threads()
+    with ThreadPoolExecutor(4) as pool:  # the callers' own threads: each runs its batches
+        assert pool.submit(backend._cpu_workers, 9).result() == 1
+        got = list(pool.map(tagger.predict_proba, calls))
+    assert all(np.allclose(g, e, atol=1e-5) for g, e in zip(got, expected, strict=True))
+    assert torch.get_num_threads() == threads
+    with ThreadPoolExecutor(1) as fresh:  # a new thread starts from torch's global count
+        assert fresh.submit(torch.get_num_threads).result() == threads
+
+
 def test_truncation_is_counted(tmp_path: Path, tiny_bert: Path) -> None:
     from eventclf.config import TransformerModelConfig
     from eventclf.models.transformer import TransformerBackend

@@ -18,6 +18,7 @@ from __future__ import annotations
 import itertools
 import logging
 import re
+import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, ClassVar
@@ -335,7 +336,14 @@ class TransformerBackend:
         return out
 
     def _cpu_workers(self, n_batches: int) -> int:
-        if self.device_.type != "cpu" or n_batches < 2:
+        """Worker threads for this many batches: 1 on a GPU, and on calls from other threads
+        than the main one, since torch's thread count is partly process-wide (new threads
+        start from it) and only one caller may change and restore it safely."""
+        if (
+            self.device_.type != "cpu"
+            or n_batches < 2
+            or threading.current_thread() is not threading.main_thread()
+        ):
             return 1
         wanted = self.params.cpu_workers
         if wanted is None:
@@ -364,8 +372,8 @@ class TransformerBackend:
 
         threads = torch.get_num_threads()
         parts = [batches[i::workers] for i in range(workers)]
-        torch.set_num_threads(max(1, threads // workers))
         try:
+            torch.set_num_threads(max(1, threads // workers))
             with ThreadPoolExecutor(workers, thread_name_prefix="eventclf") as pool:
                 done = list(pool.map(work, parts))
         finally:
