@@ -228,33 +228,42 @@ def test_half_precision_base_fine_tunes_in_float32(tmp_path: Path, tiny_bert: Pa
     assert np.isfinite(tagger.predict_proba(["Navy drills ended."])).all()
 
 
+@pytest.mark.parametrize("mode", ["finetune", "frozen"])
 @pytest.mark.parametrize("native_bf16", [True, False])
 def test_int8_quantisation_keeps_answers_close(
-    tmp_path: Path, tiny_bert: Path, monkeypatch: pytest.MonkeyPatch, native_bf16: bool
+    tmp_path: Path,
+    tiny_bert: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    native_bf16: bool,
+    mode: str,
 ) -> None:
     from eventclf.models import transformer as backend_module
 
     monkeypatch.setattr(backend_module, "cpu_has_native_bf16", lambda: native_bf16)
-    model_dir = _train(tmp_path, tiny_bert)
+    model_dir = _train(tmp_path, tiny_bert, mode=mode)
     texts = [s for s, _ in SENTENCES]
     full = eventclf.load(model_dir, device="cpu").predict_proba(texts)
     # The tiny BERT has two layers: the feed-forward layers of the first stay out of int8.
-    early = {"bert.encoder.layer.0.intermediate.dense", "bert.encoder.layer.0.output.dense"}
-    for mode in (True, "int8-all"):
-        tagger = eventclf.load(model_dir, device="cpu", quantize=mode)
+    prefix = "bert." if mode == "finetune" else ""  # the frozen mode keeps the bare encoder
+    early = {f"{prefix}encoder.layer.0.intermediate.dense", f"{prefix}encoder.layer.0.output.dense"}
+    for quantize in (True, "int8-all"):
+        tagger = eventclf.load(model_dir, device="cpu", quantize=quantize)
         assert np.abs(full - tagger.predict_proba(texts)).max() < 0.2
-        network = tagger.backend.model_  # type: ignore[attr-defined]
-        kinds = {
-            name: type(module).__name__
-            for name, module in network.named_modules()
+        backend: Any = tagger.backend
+        network = backend.model_ if mode == "finetune" else backend.encoder_
+        linears = [
+            name
+            for name, _ in network.named_modules()
             if name.endswith(("dense", "query", "key", "value", "classifier"))
-        }
-        assert early <= set(kinds) and len(kinds) == 2 * 6 + 2
-        for name, kind in kinds.items():
-            if mode is True and name in early:
-                assert kind == ("_BF16Linear" if native_bf16 else "Linear"), name
+        ]
+        assert early <= set(linears) and len(linears) == 2 * 6 + (2 if mode == "finetune" else 1)
+        for name in linears:
+            module = network.get_submodule(name)
+            if quantize is True and name in early:
+                wanted = backend_module._BF16Linear if native_bf16 else torch.nn.Linear
+                assert type(module) is wanted, name
             else:
-                assert type(network.get_submodule(name)).__module__.startswith("torch.ao"), name
+                assert type(module).__module__.startswith("torch.ao"), name
     with pytest.raises(eventclf.ConfigError, match="unknown quantisation mode 'int4'"):
         eventclf.load(model_dir, device="cpu", quantize="int4")
 
