@@ -124,18 +124,26 @@ def test_overfit_save_reload_same_answers(tmp_path: Path, tiny_bert: Path, mode:
     assert np.allclose(reversed_[::-1], proba, atol=1e-5)
 
 
+@pytest.mark.parametrize("pos_weight", [None, 3.0])
 @pytest.mark.parametrize("smoothing", [0.0, 0.1, 0.3])
-def test_bce_loss_is_smallest_at_the_smoothed_targets(smoothing: float) -> None:
+def test_bce_loss_is_smallest_at_the_smoothed_targets(
+    smoothing: float, pos_weight: float | None
+) -> None:
     from eventclf.models.transformer import bce_loss
 
-    labels = torch.tensor([[1.0, 0.0]])
+    weight = None if pos_weight is None else torch.tensor([pos_weight])
     grid = torch.linspace(-8, 8, 1601)
-    losses = [bce_loss(torch.tensor([[z, -z]]), labels, smoothing=smoothing) for z in grid]
-    best = torch.sigmoid(grid[int(torch.argmin(torch.stack(losses)))]).item()
-    # Unsmoothed the loss falls all the way to the grid's end; smoothed it turns at 1 - s/2.
-    expected = torch.sigmoid(grid[-1]).item() if smoothing == 0 else 1 - smoothing / 2
-    assert best == pytest.approx(expected, abs=2e-3)
-    weighted = bce_loss(torch.tensor([[0.0, 0.0]]), labels, pos_weight=torch.tensor([3.0, 1.0]))
+    for label, target in ((1.0, 1 - smoothing / 2), (0.0, smoothing / 2)):
+        losses = torch.stack(
+            [bce_loss(z.reshape(1, 1), torch.tensor([[label]]), weight, smoothing) for z in grid]
+        )
+        best = torch.sigmoid(grid[int(torch.argmin(losses))]).item()
+        # Unsmoothed the loss falls all the way to the grid's end; smoothed it turns at the
+        # smoothed target, whatever the positive weight.
+        end = torch.sigmoid(grid[-1] if label else grid[0]).item()
+        assert best == pytest.approx(end if smoothing == 0 else target, abs=2e-3), label
+    labels = torch.tensor([[1.0, 0.0]])
+    weighted = bce_loss(torch.zeros(1, 2), labels, pos_weight=torch.tensor([3.0, 1.0]))
     assert weighted.item() == pytest.approx(4 * np.log(2) / 2, rel=1e-6)
 
 
@@ -150,9 +158,9 @@ def test_worker_threads_give_the_same_scores_in_order(
     backend.params = backend.params.model_copy(update={"eval_batch_size": 2, "cpu_workers": 1})
     serial = tagger.predict_proba(texts)
     threads = torch.get_num_threads()
-    for workers in (2, 3, 20):  # 20: more workers than batches
+    for workers in (2, 3, 20):  # 20: more workers than batches and threads
         backend.params = backend.params.model_copy(update={"cpu_workers": workers})
-        assert backend._cpu_workers(9) == min(workers, 9)
+        assert backend._cpu_workers(9) == min(workers, threads, 9)  # capped by both
         assert np.allclose(tagger.predict_proba(texts), serial, atol=1e-5)
         assert torch.get_num_threads() == threads  # restored after the call
     assert np.allclose(tagger.predict_proba(texts[::-1])[::-1], serial, atol=1e-5)
@@ -175,6 +183,30 @@ def test_concurrent_callers_get_their_own_scores(tmp_path: Path, tiny_bert: Path
     assert torch.get_num_threads() == threads
     with ThreadPoolExecutor(1) as fresh:  # a new thread starts from torch's global count
         assert fresh.submit(torch.get_num_threads).result() == threads
+
+
+def test_fan_out_only_when_no_other_call_is_in_flight(
+    tmp_path: Path, tiny_bert: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from eventclf.models import transformer as backend_module
+
+    tagger = eventclf.load(_train(tmp_path, tiny_bert), device="cpu")
+    backend: Any = tagger.backend
+    backend.params = backend.params.model_copy(update={"eval_batch_size": 1, "cpu_workers": 2})
+    fanned: list[int] = []
+    original = backend_module.TransformerBackend._fan_out
+
+    def spy(batches: Any, fn: Any, workers: int) -> Any:
+        fanned.append(workers)
+        return original(batches, fn, workers)
+
+    monkeypatch.setattr(backend_module.TransformerBackend, "_fan_out", staticmethod(spy))
+    texts = [s for s, _ in SENTENCES]
+    alone = tagger.predict_proba(texts)
+    assert fanned == ([2] if torch.get_num_threads() >= 2 else [])
+    monkeypatch.setattr(backend_module, "_in_flight", 1)  # another caller's call in progress
+    assert np.allclose(tagger.predict_proba(texts), alone, atol=1e-5)
+    assert len(fanned) <= 1 and backend_module._in_flight == 1
 
 
 def test_truncation_is_counted(tmp_path: Path, tiny_bert: Path) -> None:
@@ -266,6 +298,8 @@ def test_int8_quantisation_keeps_answers_close(
                 assert type(module).__module__.startswith("torch.ao"), name
     with pytest.raises(eventclf.ConfigError, match="unknown quantisation mode 'int4'"):
         eventclf.load(model_dir, device="cpu", quantize="int4")
+    with pytest.raises(eventclf.ConfigError, match="already quantised"):
+        tagger.backend.quantize("int8")  # type: ignore[attr-defined]
 
 
 def test_early_feed_forward_layers_are_found_by_name() -> None:

@@ -162,7 +162,8 @@ class TransformerModelConfig(_Strict):
     #: fp32 alike), 256 on a GPU.
     eval_batch_size: int | None = Field(None, ge=1)
     #: CPU inference: worker threads sharing the batches, each on an equal share of torch's
-    #: threads; None: torch's thread count, at most 4 (1: one worker on all threads).
+    #: threads; None: torch's thread count, at most 4 (1: one worker on all threads). Only
+    #: calls from the main thread with no other call in progress use them.
     cpu_workers: int | None = Field(None, ge=1)
     gradient_accumulation_steps: int = Field(1, ge=1)
     learning_rate: float = Field(5e-5, gt=0)

@@ -119,11 +119,16 @@ def bce_loss(
     further into the saturated ends of the sigmoid.
     """
     targets = labels.float()
+    weight = None
+    if pos_weight is not None:
+        # Each gold positive counts pos_weight times, as a whole term: torch's own pos_weight
+        # scales only the t*log(p) part, which with smoothed targets would also weigh the
+        # negatives' s/2 and move their best score away from s/2.
+        weight = 1.0 + (pos_weight.to(logits.device) - 1.0) * targets
     if smoothing:
         targets = targets * (1.0 - smoothing) + smoothing / 2
-    weight = pos_weight.to(logits.device) if pos_weight is not None else None
     return torch.nn.functional.binary_cross_entropy_with_logits(
-        logits.float(), targets, pos_weight=weight
+        logits.float(), targets, weight=weight
     )
 
 
@@ -164,6 +169,9 @@ def cpu_has_native_bf16() -> bool | None:
     return any(f in flags.split() for f in ("avx512_bf16", "amx_bf16"))
 
 
+#: Inference calls in progress (any thread): batches fan out to workers only when one is.
+_IN_FLIGHT = threading.Lock()
+_in_flight = 0
 _LAYER = re.compile(r"\blayers?\.(\d+)\.")
 
 
@@ -345,10 +353,11 @@ class TransformerBackend:
             or threading.current_thread() is not threading.main_thread()
         ):
             return 1
+        threads = torch.get_num_threads()
         wanted = self.params.cpu_workers
         if wanted is None:
-            wanted = min(torch.get_num_threads(), 4)
-        return max(1, min(wanted, n_batches))
+            wanted = min(threads, 4)
+        return max(1, min(wanted, threads, n_batches))
 
     def _map_batches(self, batches: list[list[int]], fn: Callable[[list[int]], Any]) -> list[Any]:
         """``fn`` of every batch, in order, under ``torch.inference_mode()``.
@@ -358,11 +367,31 @@ class TransformerBackend:
         sentence batches are too small for one matrix product to keep every core busy, and
         on 2 cores two single-threaded workers measured about 20% faster than one worker on
         two threads (benchmarks/RESULTS.md). torch's thread count is restored afterwards.
+
+        Only a call from the main thread with no other inference call in progress fans
+        out: torch's thread count is partly process-wide (a thread takes it over at its
+        first torch operation), so a thread of the caller's that starts torch work during a
+        fan-out keeps one thread; ``model.cpu_workers: 1`` turns fan-out off.
         """
+        global _in_flight
         workers = self._cpu_workers(len(batches))
-        if workers == 1:
-            with torch.inference_mode():
-                return [fn(batch) for batch in batches]
+        with _IN_FLIGHT:
+            _in_flight += 1
+            alone = _in_flight == 1
+        try:
+            if workers == 1 or not alone:
+                with torch.inference_mode():
+                    return [fn(batch) for batch in batches]
+            return self._fan_out(batches, fn, workers)
+        finally:
+            with _IN_FLIGHT:
+                _in_flight -= 1
+
+    @staticmethod
+    def _fan_out(
+        batches: list[list[int]], fn: Callable[[list[int]], Any], workers: int
+    ) -> list[Any]:
+        """``fn`` of every batch, dealt among ``workers`` threads on equal shares of torch's."""
 
         def work(part: list[list[int]]) -> list[Any]:
             with torch.inference_mode():  # thread-local: each worker enters it
@@ -532,13 +561,15 @@ class TransformerBackend:
         first half of the encoder, whose inputs carry the outlier activations that int8
         rounds worst. On CPUs that compute in bf16 natively (AVX512-BF16, AMX) those run in
         bfloat16, elsewhere in full precision. On the default MiniLM that keeps int8 within a
-        point of full precision at about 2.5 times its speed (chosen on the corpus dev split
+        point of full precision at about twice its speed (chosen on the corpus dev split
         and real-dev; figures in benchmarks/RESULTS.md). ``mode="int8-all"`` quantises every
         Linear layer: fastest, at a larger accuracy cost. ``mode="bf16"`` casts the whole
         network to bfloat16: on CPUs with native bf16 nearly as fast as int8 at a fraction
         of its accuracy cost; elsewhere slower than full precision (a warning says so).
         """
         self._check_fitted()
+        if self.quantized:
+            raise ConfigError("this model is already quantised; load it again to change mode")
         if mode not in QUANTIZE_MODES:
             raise ConfigError(
                 f"unknown quantisation mode {mode!r}; expected one of {QUANTIZE_MODES}"
