@@ -44,8 +44,9 @@ def main() -> int:
         print("skipped: torch is not installed (the transformers extra)", file=sys.stderr)
         return 0
     import eventclf
-    from eventclf.evaluate import apply_thresholds, evaluation_rows, score
+    from eventclf.evaluate import evaluation_rows
     from eventclf.models.transformer import _is_early_ffn, cpu_has_native_bf16
+    from transformer import macro  # benchmarks/transformer.py: macro-F1 at tuned thresholds
 
     warnings.simplefilter("ignore")  # torch.ao's deprecation notices
     from torch.ao.quantization import quantize_dynamic
@@ -76,10 +77,6 @@ def main() -> int:
         x, y, _, _ = evaluation_rows(tagger, real_dev)
         sets.append(("real-dev", x, y))
 
-    def macro(model: Any, x: list[str], y: np.ndarray) -> float:
-        pred = apply_thresholds(model.predict_proba(x), model.thresholds)
-        return float(score(y, pred, model.labels)["macro"]["f1"])
-
     early_kind = "bf16" if cpu_has_native_bf16() else "fp32"
     variants: list[tuple[str, Any]] = [
         ("full precision", None),
@@ -90,11 +87,11 @@ def main() -> int:
     variants.append(("int8-all", "int8-all"))
     rows = []
     for label, mode in variants:
+        model = tagger
         if isinstance(mode, set):  # a layer set of our own: quantise it on the loaded model
             backend.model_ = quantize_dynamic(copy.deepcopy(full), mode, dtype=torch.qint8)
-            model = tagger
-        else:
-            model = eventclf.load(args.model, device="cpu", quantize=mode or False)
+        elif mode is not None:  # None: the loaded full-precision model as it is
+            model = eventclf.load(args.model, device="cpu", quantize=mode)
         cells = [f"{macro(model, x, y):.3f}" for _, x, y in sets]
         rows.append(f"| {label} | {' | '.join(cells)} |")
         backend.model_ = full
